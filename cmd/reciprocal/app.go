@@ -1,0 +1,140 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+// app is the state shared by the subcommands: global flags and streams.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	configFlag string
+	dataFlag   string
+
+	exitCode int // set by commands that succeed but want a non-zero status
+
+	cfg *configs.Config // loaded by config()
+}
+
+// configPath returns the configuration file to read and whether the user
+// named it explicitly (so that its absence is an error).
+func (a *app) configPath() (path string, explicit bool) {
+	if a.configFlag != "" {
+		return a.configFlag, true
+	}
+	if p := os.Getenv("RECIPROCAL_CONFIG"); p != "" {
+		return p, true
+	}
+	return filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "reciprocal", "reciprocal.toml"), false
+}
+
+// config loads the configuration; without a file it uses the defaults.
+func (a *app) config() (*configs.Config, error) {
+	if a.cfg != nil {
+		return a.cfg, nil
+	}
+	path, explicit := a.configPath()
+	cfg, err := configs.Load(path)
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		cfg = configs.Default()
+		cfg.Path = ""
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, withHint(fmt.Errorf("config: %s does not exist", path), "run 'reciprocal init' to write one, or drop --config to use the defaults")
+	default:
+		return nil, withHint(fmt.Errorf("config: %w", err), "fix the file and run 'reciprocal check-config'")
+	}
+	a.cfg = cfg
+	return cfg, nil
+}
+
+// dataDir returns the data directory: --data, $RECIPROCAL_DATA, data_dir in
+// the configuration, or $XDG_DATA_HOME/reciprocal.
+func (a *app) dataDir() (string, error) {
+	if a.dataFlag != "" {
+		return a.dataFlag, nil
+	}
+	if d := os.Getenv("RECIPROCAL_DATA"); d != "" {
+		return d, nil
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return "", err
+	}
+	if cfg.DataDir != "" {
+		return configs.ExpandHome(cfg.DataDir), nil
+	}
+	return filepath.Join(xdgDir("XDG_DATA_HOME", filepath.Join(".local", "share")), "reciprocal"), nil
+}
+
+func xdgDir(env, fallback string) string {
+	if d := os.Getenv(env); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return fallback
+	}
+	return filepath.Join(home, fallback)
+}
+
+// normalizer returns the item normalizer for the configured Gerrit hosts.
+func (a *app) normalizer() *watcher.Normalizer {
+	n := &watcher.Normalizer{GerritURLs: map[string]string{}}
+	if cfg, err := a.config(); err == nil {
+		for _, g := range cfg.Gerrit {
+			n.GerritURLs[index.GerritHostLabel(g.URL)] = g.URL
+		}
+	}
+	return n
+}
+
+// openData opens the data directory for reading or writing.
+func (a *app) openData(write bool) (*watcher.Data, error) {
+	dir, err := a.dataDir()
+	if err != nil {
+		return nil, err
+	}
+	d, err := watcher.OpenData(dir, !write, a.normalizer())
+	var locked *store.ErrLocked
+	switch {
+	case err == nil:
+		return d, nil
+	case errors.As(err, &locked):
+		return nil, withHint(err, "wait for it to finish, or stop it; reciprocal allows one writer per data directory")
+	case errors.Is(err, store.ErrNoStore):
+		return nil, withHint(err, "run 'reciprocal sync' to fetch from the trackers, 'reciprocal import FILE' to load JSON Lines, or 'reciprocal demo' to try it out")
+	}
+	return nil, err
+}
+
+// version returns the module version from the build information.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v + " " + info.GoVersion
+}

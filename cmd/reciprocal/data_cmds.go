@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reciprocal-access/reciprocal/watcher"
+)
+
+func init() {
+	commands = append(commands, (*app).importCommand, (*app).exportCommand, (*app).reindexCommand)
+}
+
+func (a *app) importCommand() *cobra.Command {
+	var opts watcher.ImportOptions
+	c := &cobra.Command{
+		Use:   "import FILE...",
+		Short: "Import JSON Lines of raw GitHub, Gerrit or OSV objects",
+		Long: `Import reads JSON Lines files (plain or .gz) of raw API objects: GitHub issue,
+pull request and issue comment objects, Gerrit ChangeInfo objects and OSV
+entries, detecting each line's shape (--source forces one). A file with a bad
+line imports nothing, unless --skip-bad is given. The index is updated after.`,
+		Example: `  reciprocal import issues.jsonl.gz changes.jsonl osv.jsonl.gz
+  reciprocal import --source gerrit --gerrit-host go-review.googlesource.com changes.jsonl`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Shape != "" && !contains(watcher.Shapes, opts.Shape) {
+				return usagef("--source %q: want one of %s", opts.Shape, strings.Join(watcher.Shapes, ", "))
+			}
+			d, err := a.openData(true)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			var failed []string
+			for _, name := range args {
+				res, err := importFile(cmd, d, name, opts)
+				if err != nil {
+					fmt.Fprintf(a.stderr, "reciprocal: import %v\n", err)
+					failed = append(failed, name)
+					continue
+				}
+				fmt.Fprintf(a.stdout, "%s: %s\n", name, formatCounts(res))
+				for _, bad := range res.Bad {
+					fmt.Fprintf(a.stdout, "  skipped %v\n", bad)
+				}
+			}
+			n, err := d.IndexPending(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "indexed %d items\n", n)
+			if len(failed) > 0 {
+				return withHint(fmt.Errorf("import: %d of %d files not imported: %s", len(failed), len(args), strings.Join(failed, ", ")),
+					"fix the lines named above, or pass --skip-bad to import the good lines")
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&opts.Shape, "source", "", "read every line as this shape: "+strings.Join(watcher.Shapes, ", "))
+	c.Flags().BoolVar(&opts.SkipBad, "skip-bad", false, "import the good lines of a file with bad ones, listing the bad ones")
+	c.Flags().StringVar(&opts.GerritHost, "gerrit-host", "", "Gerrit host of imported changes (default go-review.googlesource.com)")
+	return c
+}
+
+func importFile(cmd *cobra.Command, d *watcher.Data, name string, opts watcher.ImportOptions) (*watcher.ImportResult, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return d.Import(cmd.Context(), name, f, opts)
+}
+
+// formatCounts says what an import did, per shape: "github 3 new, 1 updated, 0 unchanged; ...".
+func formatCounts(res *watcher.ImportResult) string {
+	if len(res.Counts) == 0 {
+		return "nothing to import"
+	}
+	shapes := make([]string, 0, len(res.Counts))
+	for s := range res.Counts {
+		shapes = append(shapes, s)
+	}
+	sort.Strings(shapes)
+	var parts []string
+	for _, s := range shapes {
+		c := res.Counts[s]
+		parts = append(parts, fmt.Sprintf("%s %d new, %d updated, %d unchanged", s, c.New, c.Updated, c.Unchanged))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) exportCommand() *cobra.Command {
+	var source, out string
+	c := &cobra.Command{
+		Use:   "export [--source S] [-o FILE]",
+		Short: "Write the stored raw JSON as JSON Lines",
+		Long: `Export writes every stored object as the tracker served it, one per line, in
+the order they were stored. Importing the output into an empty data directory
+reproduces the store.`,
+		Example: `  reciprocal export > backup.jsonl
+  reciprocal export --source vulndb -o vulns.jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if source != "" && !contains([]string{"github", "gerrit", "vulndb"}, source) {
+				return usagef("--source %q: want github, gerrit or vulndb", source)
+			}
+			d, err := a.openData(false)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			w := a.stdout
+			if out != "" && out != "-" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			n, err := d.Export(cmd.Context(), w, source)
+			if err != nil {
+				return err
+			}
+			if out != "" && out != "-" {
+				fmt.Fprintf(a.stderr, "wrote %d objects to %s\n", n, out)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&source, "source", "", "only this source: github, gerrit or vulndb")
+	c.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
+	return c
+}
+
+func (a *app) reindexCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reindex",
+		Short: "Rebuild the search index from the store",
+		Long: `Reindex throws the Bleve index away and rebuilds it from the raw JSON in the
+store. Run it after upgrading reciprocal, or if the index is damaged.`,
+		Example: "  reciprocal reindex",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := a.openData(true)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			n, err := d.Reindex(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "reindexed %d items\n", n)
+			return nil
+		},
+	}
+}
+
+// printJSON writes v as indented JSON.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

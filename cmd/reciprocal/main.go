@@ -1,0 +1,139 @@
+// Command reciprocal watches the Go issue tracker, Gerrit and the Go
+// vulnerability database for work that touches what your clients told you
+// they need, and tells you whom to consult before the decision is made.
+//
+// Run "reciprocal demo" to see it work offline, "reciprocal help" for the
+// commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// run runs the command line args and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return a.exitCode
+	}
+	var ue *usageError
+	if errors.As(err, &ue) || isCobraUsageError(err) {
+		fmt.Fprintf(stderr, "reciprocal: %v\n", err)
+		if cmd != nil {
+			fmt.Fprintf(stderr, "usage: %s\n", cmd.UseLine())
+			fmt.Fprintf(stderr, "run '%s --help' for more\n", cmd.CommandPath())
+		}
+		return exitUsage
+	}
+	var se *silentError
+	if errors.As(err, &se) {
+		return se.code
+	}
+	fmt.Fprintf(stderr, "reciprocal: %v\n", err)
+	var h hinted
+	if errors.As(err, &h) && h.Hint() != "" {
+		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
+	}
+	return exitFail
+}
+
+// rootCommand builds the command tree.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "reciprocal",
+		Short: "Consult your clients before the Go project decides what touches them",
+		Long: `reciprocal watches the Go issue tracker, Go's Gerrit and the Go vulnerability
+database, indexes everything locally, matches each new or changed item against
+your clients' recorded concerns, queues consult prompts and mails you a daily
+briefing.
+
+Start with 'reciprocal demo' to see the whole loop offline.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version(),
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	root.PersistentFlags().StringVar(&a.configFlag, "config", "", "configuration file (default $RECIPROCAL_CONFIG or $XDG_CONFIG_HOME/reciprocal/reciprocal.toml)")
+	root.PersistentFlags().StringVar(&a.dataFlag, "data", "", "data directory (default $RECIPROCAL_DATA, data_dir in the config, or $XDG_DATA_HOME/reciprocal)")
+	for _, mk := range commands {
+		root.AddCommand(mk(a))
+	}
+	return root
+}
+
+// commands are the constructors of the subcommands; each file of this
+// package adds its own in an init function.
+var commands []func(*app) *cobra.Command
+
+// A usageError is a mistake in how a command was called (exit status 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
+
+// isCobraUsageError recognizes the argument errors cobra produces.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"accepts ", "requires at least", "requires at most", "unknown command", "unknown flag", "unknown shorthand", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// A silentError ends the command with an exit code, having already said why.
+type silentError struct{ code int }
+
+func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// hinted is an error that carries a hint for the user about what to do.
+type hinted interface{ Hint() string }
+
+// hintError adds a hint line to an error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+func (e *hintError) Hint() string  { return e.hint }
+
+func withHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &hintError{err: err, hint: hint}
+}

@@ -1,0 +1,378 @@
+// Package configs loads and validates reciprocal's configuration file,
+// reciprocal.toml, and the client profiles it points to. The example/
+// directory beside this package holds files a user can copy.
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is reciprocal.toml.
+type Config struct {
+	// Path is the file the configuration was read from; empty for the
+	// built-in defaults.
+	Path string `toml:"-"`
+
+	DataDir string `toml:"data_dir"` // optional; flags and environment override it
+	Clients string `toml:"clients"`  // directory of client profiles, relative to this file
+
+	GitHub   []GitHub `toml:"github"`
+	Gerrit   []Gerrit `toml:"gerrit"`
+	VulnDB   *VulnDB  `toml:"vulndb"`
+	SMTP     *SMTP    `toml:"smtp"`
+	Briefing Briefing `toml:"briefing"`
+	SLA      SLA      `toml:"sla"`
+	Matching Matching `toml:"matching"`
+}
+
+// GitHub is one watched GitHub repository.
+type GitHub struct {
+	Repo     string    `toml:"repo"`      // owner/name
+	APIURL   string    `toml:"api_url"`   // default https://api.github.com/
+	TokenEnv string    `toml:"token_env"` // default GITHUB_TOKEN
+	Since    time.Time `toml:"since"`     // how far back the first sync reaches
+}
+
+// Gerrit is one watched Gerrit server and some of its projects.
+type Gerrit struct {
+	URL      string    `toml:"url"`
+	Projects []string  `toml:"projects"`
+	Since    time.Time `toml:"since"`
+}
+
+// VulnDB is the Go vulnerability database.
+type VulnDB struct {
+	URL string `toml:"url"`
+}
+
+// SMTP is how the briefing is delivered.
+type SMTP struct {
+	Host        string   `toml:"host"`
+	Port        int      `toml:"port"`
+	TLS         string   `toml:"tls"` // starttls (default), tls, none
+	Username    string   `toml:"username"`
+	PasswordEnv string   `toml:"password_env"`
+	PasswordCmd []string `toml:"password_cmd"`
+	From        string   `toml:"from"`
+	To          []string `toml:"to"`
+	Timeout     Duration `toml:"timeout"` // per step; default 30s
+}
+
+// Briefing is when and how the daily briefing is composed.
+type Briefing struct {
+	At        string `toml:"at"`       // "08:00" local time in Timezone
+	Timezone  string `toml:"timezone"` // IANA name; default the system's
+	SkipEmpty bool   `toml:"skip_empty"`
+}
+
+// SLA is the response time owed to clients of each tier when a
+// vulnerability touches their concerns.
+type SLA struct {
+	Platinum Duration `toml:"platinum"`
+	Gold     Duration `toml:"gold"`
+	Silver   Duration `toml:"silver"`
+}
+
+// Matching tunes the matcher.
+type Matching struct {
+	// Lookback limits the prompts a concern evaluated for the first time
+	// creates to items updated within it; older matches are history.
+	Lookback Duration `toml:"lookback"`
+}
+
+// Defaults.
+const (
+	DefaultGitHubAPI = "https://api.github.com/"
+	DefaultTokenEnv  = "GITHUB_TOKEN"
+	DefaultGerritURL = "https://go-review.googlesource.com"
+	DefaultVulnDBURL = "https://vuln.go.dev"
+	DefaultClients   = "clients"
+	DefaultAt        = "08:00"
+)
+
+// Default returns the configuration used when there is no file: Go's issue
+// tracker, Go's Gerrit (projects go, crypto and net) and the Go
+// vulnerability database.
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	return c
+}
+
+func (c *Config) applyDefaults() {
+	if c.Clients == "" {
+		c.Clients = DefaultClients
+	}
+	if c.GitHub == nil {
+		c.GitHub = []GitHub{{Repo: "golang/go"}}
+	}
+	for i := range c.GitHub {
+		g := &c.GitHub[i]
+		if g.APIURL == "" {
+			g.APIURL = DefaultGitHubAPI
+		}
+		if g.TokenEnv == "" {
+			g.TokenEnv = DefaultTokenEnv
+		}
+	}
+	if c.Gerrit == nil {
+		c.Gerrit = []Gerrit{{URL: DefaultGerritURL, Projects: []string{"go", "crypto", "net"}}}
+	}
+	for i := range c.Gerrit {
+		if c.Gerrit[i].URL == "" {
+			c.Gerrit[i].URL = DefaultGerritURL
+		}
+	}
+	if c.VulnDB == nil {
+		c.VulnDB = &VulnDB{}
+	}
+	if c.VulnDB.URL == "" {
+		c.VulnDB.URL = DefaultVulnDBURL
+	}
+	if c.SMTP != nil {
+		if c.SMTP.TLS == "" {
+			c.SMTP.TLS = "starttls"
+		}
+		if c.SMTP.Port == 0 {
+			switch c.SMTP.TLS {
+			case "tls":
+				c.SMTP.Port = 465
+			case "none":
+				c.SMTP.Port = 25
+			default:
+				c.SMTP.Port = 587
+			}
+		}
+		if c.SMTP.Timeout == 0 {
+			c.SMTP.Timeout = Duration(30 * time.Second)
+		}
+	}
+	if c.Briefing.At == "" {
+		c.Briefing.At = DefaultAt
+	}
+	if c.SLA.Platinum == 0 {
+		c.SLA.Platinum = Duration(6 * time.Hour)
+	}
+	if c.SLA.Gold == 0 {
+		c.SLA.Gold = Duration(24 * time.Hour)
+	}
+	if c.SLA.Silver == 0 {
+		c.SLA.Silver = Duration(72 * time.Hour)
+	}
+	if c.Matching.Lookback == 0 {
+		c.Matching.Lookback = Duration(14 * 24 * time.Hour)
+	}
+}
+
+// Load reads and validates the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates configuration data read from path.
+func Parse(path string, data []byte) (*Config, error) {
+	c := &Config{}
+	if err := DecodeStrict(path, data, c); err != nil {
+		return nil, err
+	}
+	c.Path = path
+	c.applyDefaults()
+	if err := c.validate(data); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ClientsDir returns the directory of client profiles, resolved against the
+// configuration file's directory.
+func (c *Config) ClientsDir() string {
+	dir := ExpandHome(c.Clients)
+	if filepath.IsAbs(dir) || c.Path == "" {
+		return dir
+	}
+	return filepath.Join(filepath.Dir(c.Path), dir)
+}
+
+// Location returns the briefing's time zone.
+func (c *Config) Location() *time.Location {
+	if c.Briefing.Timezone == "" {
+		return time.Local
+	}
+	loc, err := time.LoadLocation(c.Briefing.Timezone)
+	if err != nil {
+		return time.Local // validate has rejected bad names
+	}
+	return loc
+}
+
+// BriefingAt returns the hour and minute of the daily briefing.
+func (c *Config) BriefingAt() (hour, minute int) {
+	h, m, _ := parseClock(c.Briefing.At)
+	return h, m
+}
+
+// SLAFor returns the response time owed to a client of tier.
+func (c *Config) SLAFor(tier string) time.Duration {
+	switch tier {
+	case "platinum":
+		return time.Duration(c.SLA.Platinum)
+	case "gold":
+		return time.Duration(c.SLA.Gold)
+	}
+	return time.Duration(c.SLA.Silver)
+}
+
+func parseClock(s string) (int, int, error) {
+	h, m, ok := strings.Cut(s, ":")
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if !ok || err1 != nil || err2 != nil || hh < 0 || hh > 23 || mm < 0 || mm > 59 || len(m) != 2 {
+		return 0, 0, fmt.Errorf("want HH:MM on a 24-hour clock, like 08:00")
+	}
+	return hh, mm, nil
+}
+
+func (c *Config) validate(data []byte) error {
+	var errs []error
+	bad := func(key []string, format string, args ...any) {
+		errs = append(errs, &FileError{File: c.Path, Line: keyLine(data, key), Msg: fmt.Sprintf(format, args...)})
+	}
+	for _, g := range c.GitHub {
+		owner, name, ok := strings.Cut(g.Repo, "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			bad([]string{"github", "repo"}, "github repo %q: want owner/name, like golang/go", g.Repo)
+		}
+		if err := checkURL(g.APIURL); err != nil {
+			bad([]string{"github", "api_url"}, "github api_url %q: %v", g.APIURL, err)
+		}
+	}
+	for _, g := range c.Gerrit {
+		if err := checkURL(g.URL); err != nil {
+			bad([]string{"gerrit", "url"}, "gerrit url %q: %v", g.URL, err)
+		}
+		if len(g.Projects) == 0 {
+			bad([]string{"gerrit", "projects"}, "gerrit %s: list at least one project, like projects = [\"go\"]", g.URL)
+		}
+	}
+	if err := checkURL(c.VulnDB.URL); err != nil {
+		bad([]string{"vulndb", "url"}, "vulndb url %q: %v", c.VulnDB.URL, err)
+	}
+	if s := c.SMTP; s != nil {
+		switch s.TLS {
+		case "starttls", "tls":
+		case "none":
+			if !isLocalhost(s.Host) {
+				bad([]string{"smtp", "tls"}, "smtp tls = \"none\" is only allowed to localhost, not %q: use starttls or tls", s.Host)
+			}
+		default:
+			bad([]string{"smtp", "tls"}, "smtp tls %q: want starttls, tls or none", s.TLS)
+		}
+		if s.Host == "" {
+			bad([]string{"smtp", "host"}, "smtp: host is required")
+		}
+		if s.Port <= 0 || s.Port > 65535 {
+			bad([]string{"smtp", "port"}, "smtp port %d: want 1-65535", s.Port)
+		}
+		if s.From == "" {
+			bad([]string{"smtp", "from"}, "smtp: from is required, like from = \"reciprocal <me@example.com>\"")
+		}
+		if len(s.To) == 0 {
+			bad([]string{"smtp", "to"}, "smtp: to is required, like to = [\"me@example.com\"]")
+		}
+		if s.PasswordEnv != "" && len(s.PasswordCmd) > 0 {
+			bad([]string{"smtp", "password_cmd"}, "smtp: set password_env or password_cmd, not both")
+		}
+	}
+	if _, _, err := parseClock(c.Briefing.At); err != nil {
+		bad([]string{"briefing", "at"}, "briefing at %q: %v", c.Briefing.At, err)
+	}
+	if c.Briefing.Timezone != "" {
+		if _, err := time.LoadLocation(c.Briefing.Timezone); err != nil {
+			bad([]string{"briefing", "timezone"}, "briefing timezone %q: not an IANA time zone name like Europe/Rome", c.Briefing.Timezone)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return errors.New("want an http or https URL")
+	}
+	return nil
+}
+
+func isLocalhost(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+// ExpandHome replaces a leading ~/ with the user's home directory.
+func ExpandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}
+
+// A Duration is a time.Duration written as in Go ("90m", "6h") or in days
+// and weeks ("14d", "2w").
+type Duration time.Duration
+
+// UnmarshalText parses a duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText formats a duration.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// ParseDuration parses "90m", "6h", "14d", "2w" or "1d12h".
+func ParseDuration(s string) (time.Duration, error) {
+	orig := s
+	var total time.Duration
+	for _, unit := range []struct {
+		suffix string
+		d      time.Duration
+	}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}} {
+		if i := strings.Index(s, unit.suffix); i > 0 {
+			n, err := strconv.Atoi(s[:i])
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("bad duration %q: want a number followed by w, d, h, m or s, like 14d or 6h", orig)
+			}
+			total += time.Duration(n) * unit.d
+			s = s[i+1:]
+		}
+	}
+	if s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("bad duration %q: want a number followed by w, d, h, m or s, like 14d or 6h", orig)
+		}
+		total += d
+	}
+	if total <= 0 {
+		return 0, fmt.Errorf("bad duration %q: must be positive", orig)
+	}
+	return total, nil
+}

@@ -1,0 +1,164 @@
+package configs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// A FileError is a problem at a place in a configuration file.
+type FileError struct {
+	File string
+	Line int // 0 if unknown
+	Col  int // 0 if unknown
+	Msg  string
+}
+
+func (e *FileError) Error() string {
+	switch {
+	case e.Line > 0 && e.Col > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// DecodeStrict decodes TOML data from file into v and rejects keys that v
+// does not have, naming the closest key it does have. Errors are
+// *FileError values (joined when there are several).
+func DecodeStrict(file string, data []byte, v any) error {
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(v)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return &FileError{File: file, Line: pe.Position.Line, Col: pe.Position.Col, Msg: strings.TrimPrefix(pe.Message, "toml: ")}
+		}
+		return &FileError{File: file, Msg: err.Error()}
+	}
+	var errs []error
+	for _, k := range md.Undecoded() {
+		// Report only the outermost unknown key of a table.
+		if len(k) > 1 && isUndecodedParent(md, k) {
+			continue
+		}
+		msg := fmt.Sprintf("unknown key %q", k.String())
+		if valid := keysAt(reflect.TypeOf(v), k[:len(k)-1]); len(valid) > 0 {
+			if near := closest(k[len(k)-1], valid); near != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", near)
+			} else {
+				msg += fmt.Sprintf(" (valid keys here: %s)", strings.Join(valid, ", "))
+			}
+		}
+		errs = append(errs, &FileError{File: file, Line: keyLine(data, k), Msg: msg})
+	}
+	return errors.Join(errs...)
+}
+
+func isUndecodedParent(md toml.MetaData, k toml.Key) bool {
+	parent := k[:len(k)-1].String()
+	for _, u := range md.Undecoded() {
+		if u.String() == parent {
+			return true
+		}
+	}
+	return false
+}
+
+// keysAt returns the TOML keys of the struct found by following path from t.
+func keysAt(t reflect.Type, path toml.Key) []string {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	if len(path) > 0 {
+		for i := 0; i < t.NumField(); i++ {
+			if tomlName(t.Field(i)) == path[0] {
+				return keysAt(t.Field(i).Type, path[1:])
+			}
+		}
+		return nil
+	}
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		if name := tomlName(t.Field(i)); name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func tomlName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+	if name == "" {
+		name = f.Name
+	}
+	return name
+}
+
+// closest returns the valid key nearest to k by edit distance, if near enough.
+func closest(k string, valid []string) string {
+	best, bestD := "", len(k)/2+2
+	for _, v := range valid {
+		if d := editDistance(k, v); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// keyLine finds the line where key k is set: the first line assigning its
+// last element after the header of its table. It returns 0 if not found.
+func keyLine(data []byte, k toml.Key) int {
+	lines := strings.Split(string(data), "\n")
+	start := 0
+	if len(k) > 1 {
+		header := regexp.MustCompile(`^\s*\[\[?\s*` + regexp.QuoteMeta(k[:len(k)-1].String()) + `\s*\]\]?`)
+		for i, l := range lines {
+			if header.MatchString(l) {
+				start = i
+				break
+			}
+		}
+	}
+	assign := regexp.MustCompile(`^\s*("?)` + regexp.QuoteMeta(k[len(k)-1]) + `("?)\s*=`)
+	tableHeader := regexp.MustCompile(`^\s*\[\[?\s*` + regexp.QuoteMeta(k[len(k)-1]) + `\s*\]\]?`)
+	for i := start; i < len(lines); i++ {
+		if assign.MatchString(lines[i]) || tableHeader.MatchString(lines[i]) {
+			return i + 1
+		}
+	}
+	return 0
+}

@@ -1,0 +1,192 @@
+package index
+
+import (
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/registry"
+	"github.com/blevesearch/bleve/v2/search/highlight"
+	"github.com/blevesearch/bleve/v2/search/highlight/format/plain"
+	simplefrag "github.com/blevesearch/bleve/v2/search/highlight/fragmenter/simple"
+	simplehl "github.com/blevesearch/bleve/v2/search/highlight/highlighter/simple"
+
+	"github.com/reciprocal-access/reciprocal/index/pkgpath"
+)
+
+// docType is the Bleve type of every indexed document.
+const docType = "item"
+
+// Field names of the index. Text fields are analyzed as English; the others
+// are keywords matched exactly.
+const (
+	FieldTitle    = "title"
+	FieldBody     = "body"
+	FieldComments = "comments"
+	FieldSource   = "source"
+	FieldRepo     = "repo"
+	FieldNumber   = "number"
+	FieldKind     = "kind"
+	FieldState    = "state"
+	FieldStage    = "stage"
+	FieldLabels   = "labels"
+	FieldPackages = "packages" // the packages the item names
+	FieldPkgTree  = "pkgtree"  // those packages and all their ancestors, for "touches P or a sub-package"
+	FieldAliases  = "aliases"
+	FieldAuthor   = "author"
+	FieldCreated  = "created"
+	FieldUpdated  = "updated"
+	FieldURL      = "url"
+)
+
+// Markers around highlighted terms in snippets. They are control characters
+// that are removed from indexed text, so tracker text cannot forge them.
+const (
+	markStart = "\x01"
+	markEnd   = "\x02"
+)
+
+// highlighterName is the Bleve highlighter that produces snippets with the
+// markers above.
+const highlighterName = "reciprocal"
+
+func init() {
+	registry.RegisterHighlighter(highlighterName, func(map[string]interface{}, *registry.Cache) (highlight.Highlighter, error) {
+		return simplehl.NewHighlighter(simplefrag.NewFragmenter(200), plain.NewFragmentFormatter(markStart, markEnd), " … "), nil
+	})
+}
+
+// doc is the document Bleve indexes for an Item.
+type doc struct {
+	Title    string    `json:"title"`
+	Body     string    `json:"body"`
+	Comments string    `json:"comments"`
+	Source   string    `json:"source"`
+	Repo     string    `json:"repo"`
+	Number   float64   `json:"number"`
+	Kind     string    `json:"kind"`
+	State    string    `json:"state"`
+	Stage    string    `json:"stage"`
+	Labels   []string  `json:"labels"`
+	Packages []string  `json:"packages"`
+	PkgTree  []string  `json:"pkgtree"`
+	Aliases  []string  `json:"aliases"`
+	Author   string    `json:"author"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+	URL      string    `json:"url"`
+}
+
+func (doc) BleveType() string { return docType }
+
+var stripMarks = strings.NewReplacer(markStart, "", markEnd, "")
+
+func newDoc(it *Item) doc {
+	var tree []string
+	for _, p := range it.Packages {
+		tree = append(tree, pkgpath.Ancestors(p)...)
+	}
+	return doc{
+		Title:    stripMarks.Replace(it.Title),
+		Body:     stripMarks.Replace(it.Body),
+		Comments: stripMarks.Replace(it.Comments),
+		Source:   it.Source,
+		Repo:     it.Repo,
+		Number:   float64(it.Number),
+		Kind:     it.Kind,
+		State:    it.State,
+		Stage:    it.Stage,
+		Labels:   it.Labels,
+		Packages: it.Packages,
+		PkgTree:  dedup(tree),
+		Aliases:  it.Aliases,
+		Author:   it.Author,
+		Created:  it.Created,
+		Updated:  it.Updated,
+		URL:      it.URL,
+	}
+}
+
+func dedup(s []string) []string {
+	seen := make(map[string]bool, len(s))
+	out := s[:0]
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// newMapping returns the explicit index mapping: English analysis for the
+// text fields (which alone make up the default "_all" field), keywords for
+// the facets, dates and a number. Dynamic mapping is off, so a field that is
+// not listed here is not indexed.
+func newMapping() mapping.IndexMapping {
+	text := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = en.AnalyzerName
+		f.Store = store
+		f.IncludeTermVectors = true // positions, for phrases and highlighting
+		f.IncludeInAll = true
+		return f
+	}
+	kw := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = store
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = false
+		return f
+	}
+	date := func() *mapping.FieldMapping {
+		f := bleve.NewDateTimeFieldMapping()
+		f.Store = true
+		f.IncludeInAll = false
+		f.DocValues = true // sorting by date
+		return f
+	}
+	num := bleve.NewNumericFieldMapping()
+	num.Store = true
+	num.IncludeInAll = false
+
+	url := bleve.NewTextFieldMapping()
+	url.Index = false
+	url.Store = true
+	url.IncludeInAll = false
+
+	dm := bleve.NewDocumentStaticMapping()
+	dm.AddFieldMappingsAt(FieldTitle, text(true))
+	dm.AddFieldMappingsAt(FieldBody, text(true))
+	dm.AddFieldMappingsAt(FieldComments, text(true))
+	dm.AddFieldMappingsAt(FieldSource, kw(true))
+	dm.AddFieldMappingsAt(FieldRepo, kw(true))
+	dm.AddFieldMappingsAt(FieldNumber, num)
+	dm.AddFieldMappingsAt(FieldKind, kw(true))
+	dm.AddFieldMappingsAt(FieldState, kw(true))
+	dm.AddFieldMappingsAt(FieldStage, kw(true))
+	dm.AddFieldMappingsAt(FieldLabels, kw(true))
+	dm.AddFieldMappingsAt(FieldPackages, kw(true))
+	dm.AddFieldMappingsAt(FieldPkgTree, kw(false))
+	dm.AddFieldMappingsAt(FieldAliases, kw(true))
+	dm.AddFieldMappingsAt(FieldAuthor, kw(true))
+	dm.AddFieldMappingsAt(FieldCreated, date())
+	dm.AddFieldMappingsAt(FieldUpdated, date())
+	dm.AddFieldMappingsAt(FieldURL, url)
+
+	im := bleve.NewIndexMapping()
+	im.DefaultMapping = bleve.NewDocumentDisabledMapping()
+	im.AddDocumentMapping(docType, dm)
+	im.TypeField = "_type"
+	im.DefaultAnalyzer = en.AnalyzerName
+	im.DefaultField = "_all"
+	im.StoreDynamic = false
+	im.IndexDynamic = false
+	im.DocValuesDynamic = false
+	return im
+}

@@ -1,0 +1,328 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// A Request is a search: a query in Bleve's query-string syntax over the text
+// fields, narrowed by exact filters. Empty fields do not filter.
+type Request struct {
+	Query    string // Bleve query string; empty matches every item
+	Kinds    []string
+	States   []string
+	Stages   []string
+	Labels   []string // every label must be present
+	Packages []string // the item touches one of these packages or a sub-package
+	Repos    []string
+	Sources  []string
+	IDs      []string // only these items
+	Since    time.Time
+	Until    time.Time
+	Sort     string // "relevance" (default) or "updated"
+	Limit    int    // default 20
+	Offset   int
+	// Highlight asks for snippets with the matched terms marked.
+	Highlight bool
+}
+
+// Sort orders.
+const (
+	SortRelevance = "relevance"
+	SortUpdated   = "updated"
+)
+
+// A Hit is one search result, built from the index's stored fields.
+type Hit struct {
+	ID       string    `json:"id"`
+	Source   string    `json:"source"`
+	Repo     string    `json:"repo"`
+	Number   int       `json:"number"`
+	Kind     string    `json:"kind"`
+	State    string    `json:"state"`
+	Stage    string    `json:"stage,omitempty"`
+	Title    string    `json:"title"`
+	URL      string    `json:"url"`
+	Updated  time.Time `json:"updated"`
+	Packages []string  `json:"packages"`
+	Labels   []string  `json:"labels,omitempty"`
+	Score    float64   `json:"score"`
+	Snippet  Snippet   `json:"snippet,omitempty"`
+	// Terms are the analyzed query terms found in the item, per field.
+	Terms map[string][]string `json:"terms,omitempty"`
+}
+
+// A Result is the answer to a Request.
+type Result struct {
+	Total uint64 // matching items, beyond Limit
+	Hits  []Hit
+	Took  time.Duration
+}
+
+// A QueryError reports a query that cannot be parsed.
+type QueryError struct {
+	Query string
+	Err   error
+}
+
+func (e *QueryError) Error() string {
+	return fmt.Sprintf("bad query %q: %v", e.Query, e.Err)
+}
+
+func (e *QueryError) Unwrap() error { return e.Err }
+
+// ParseQuery checks a query string, returning a *QueryError that says what is
+// wrong with it.
+func ParseQuery(q string) (query.Query, error) {
+	if strings.TrimSpace(q) == "" {
+		return bleve.NewMatchAllQuery(), nil
+	}
+	parsed, err := bleve.NewQueryStringQuery(q).Parse()
+	if err != nil {
+		return nil, &QueryError{Query: q, Err: errors.New(cleanParseError(err.Error()))}
+	}
+	if v, ok := parsed.(query.ValidatableQuery); ok {
+		if err := v.Validate(); err != nil {
+			return nil, &QueryError{Query: q, Err: err}
+		}
+	}
+	return parsed, nil
+}
+
+// cleanParseError turns the parser's message into one a user can act on.
+func cleanParseError(msg string) string {
+	msg = strings.TrimPrefix(msg, "parse error: ")
+	msg = strings.TrimPrefix(msg, "error parsing query string: ")
+	return msg + " (syntax: words, \"a phrase\", +required, -excluded, field:value, e.g. title:ticket)"
+}
+
+// titleBoost is how much more a query term found in the title counts.
+const titleBoost = 3.0
+
+// Search runs req.
+func (x *Index) Search(ctx context.Context, req Request) (*Result, error) {
+	sr, err := x.searchRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := x.b.SearchInContext(ctx, sr)
+	if err != nil {
+		return nil, fmt.Errorf("index: search: %w", err)
+	}
+	out := &Result{Total: res.Total, Took: res.Took, Hits: make([]Hit, 0, len(res.Hits))}
+	for _, m := range res.Hits {
+		out.Hits = append(out.Hits, hitFrom(m))
+	}
+	return out, nil
+}
+
+func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
+	qs, err := ParseQuery(req.Query)
+	if err != nil {
+		return nil, err
+	}
+	var q query.Query = qs
+	if words := plainWords(req.Query); len(words) > 0 {
+		// The query string searches the combined text; the same words
+		// found in the title raise the score.
+		title := bleve.NewMatchQuery(strings.Join(words, " "))
+		title.SetField(FieldTitle)
+		title.SetBoost(titleBoost)
+		b := bleve.NewBooleanQuery()
+		b.AddMust(qs)
+		b.AddShould(title)
+		q = b
+	}
+	filters := []query.Query{q}
+	terms := func(field string, values []string) {
+		if len(values) == 0 {
+			return
+		}
+		d := bleve.NewDisjunctionQuery()
+		for _, v := range values {
+			t := bleve.NewTermQuery(v)
+			t.SetField(field)
+			d.AddQuery(t)
+		}
+		filters = append(filters, d)
+	}
+	terms(FieldKind, req.Kinds)
+	terms(FieldState, req.States)
+	terms(FieldStage, req.Stages)
+	terms(FieldPkgTree, req.Packages)
+	terms(FieldRepo, req.Repos)
+	terms(FieldSource, req.Sources)
+	for _, l := range req.Labels {
+		terms(FieldLabels, []string{l})
+	}
+	if len(req.IDs) > 0 {
+		filters = append(filters, bleve.NewDocIDQuery(req.IDs))
+	}
+	if !req.Since.IsZero() || !req.Until.IsZero() {
+		inclusive := true
+		var start, end time.Time
+		if !req.Since.IsZero() {
+			start = req.Since
+		}
+		if !req.Until.IsZero() {
+			end = req.Until
+		}
+		r := bleve.NewDateRangeInclusiveQuery(start, end, &inclusive, &inclusive)
+		r.SetField(FieldUpdated)
+		filters = append(filters, r)
+	}
+	var final query.Query = filters[0]
+	if len(filters) > 1 {
+		final = bleve.NewConjunctionQuery(filters...)
+	}
+	limit := req.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	sr := bleve.NewSearchRequestOptions(final, limit, req.Offset, false)
+	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels}
+	switch req.Sort {
+	case "", SortRelevance:
+		if strings.TrimSpace(req.Query) == "" {
+			sr.SortBy([]string{"-" + FieldUpdated, "_id"})
+		} else {
+			sr.SortBy([]string{"-_score", "-" + FieldUpdated, "_id"})
+		}
+	case SortUpdated:
+		sr.SortBy([]string{"-" + FieldUpdated, "_id"})
+	default:
+		return nil, fmt.Errorf("unknown sort %q: use relevance or updated", req.Sort)
+	}
+	if req.Highlight && strings.TrimSpace(req.Query) != "" {
+		sr.Highlight = bleve.NewHighlightWithStyle(highlighterName)
+		sr.Highlight.Fields = []string{FieldTitle, FieldBody, FieldComments}
+		sr.IncludeLocations = true
+	}
+	return sr, nil
+}
+
+// plainWords returns the words of a query string that are not excluded and
+// not field-qualified: the words worth looking for in the title.
+func plainWords(q string) []string {
+	var words []string
+	for _, f := range strings.FieldsFunc(q, func(r rune) bool { return unicode.IsSpace(r) }) {
+		if strings.HasPrefix(f, "-") || strings.Contains(f, ":") {
+			continue
+		}
+		f = strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if f != "" && !strings.ContainsAny(f, `"+-*?~^/\()[]{}`) {
+			words = append(words, f)
+		}
+	}
+	return words
+}
+
+func hitFrom(m *search.DocumentMatch) Hit {
+	h := Hit{ID: m.ID, Score: m.Score}
+	str := func(k string) string { s, _ := m.Fields[k].(string); return s }
+	strs := func(k string) []string {
+		switch v := m.Fields[k].(type) {
+		case string:
+			return []string{v}
+		case []interface{}:
+			out := make([]string, 0, len(v))
+			for _, e := range v {
+				if s, ok := e.(string); ok {
+					out = append(out, s)
+				}
+			}
+			return out
+		}
+		return nil
+	}
+	h.Source = str(FieldSource)
+	h.Repo = str(FieldRepo)
+	if n, ok := m.Fields[FieldNumber].(float64); ok {
+		h.Number = int(n)
+	}
+	h.Kind = str(FieldKind)
+	h.State = str(FieldState)
+	h.Stage = str(FieldStage)
+	h.Title = str(FieldTitle)
+	h.URL = str(FieldURL)
+	if t, err := time.Parse(time.RFC3339, str(FieldUpdated)); err == nil {
+		h.Updated = t
+	}
+	h.Packages = strs(FieldPackages)
+	h.Labels = strs(FieldLabels)
+	for _, f := range []string{FieldTitle, FieldBody, FieldComments} {
+		if frags := m.Fragments[f]; len(frags) > 0 && h.Snippet == "" {
+			h.Snippet = Snippet(frags[0])
+		}
+	}
+	if len(m.Locations) > 0 {
+		h.Terms = make(map[string][]string)
+		for field, tl := range m.Locations {
+			for term := range tl {
+				h.Terms[field] = append(h.Terms[field], term)
+			}
+			sort.Strings(h.Terms[field])
+		}
+	}
+	return h
+}
+
+// A Snippet is a piece of an item's text with the matched terms marked.
+// Render it with Text, ANSI or HTML.
+type Snippet string
+
+// Text renders the snippet with the marked terms in [brackets]... as
+// «guillemets», on one line.
+func (s Snippet) Text() string { return s.render("«", "»", false) }
+
+// ANSI renders the snippet with the marked terms in bold for a terminal.
+func (s Snippet) ANSI() string { return s.render("\x1b[1m", "\x1b[0m", false) }
+
+// HTML renders the snippet as HTML, escaping the tracker's text and marking
+// the terms with <mark>.
+func (s Snippet) HTML() string { return s.render("<mark>", "</mark>", true) }
+
+// MarshalText renders the snippet as plain text in JSON output.
+func (s Snippet) MarshalText() ([]byte, error) { return []byte(s.Text()), nil }
+
+func (s Snippet) render(before, after string, escape bool) string {
+	var b strings.Builder
+	text := strings.Join(strings.Fields(string(s)), " ")
+	for text != "" {
+		i := strings.IndexAny(text, markStart+markEnd)
+		seg := text
+		if i >= 0 {
+			seg = text[:i]
+		}
+		seg = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return -1
+			}
+			return r
+		}, seg)
+		if escape {
+			seg = html.EscapeString(seg)
+		}
+		b.WriteString(seg)
+		if i < 0 {
+			break
+		}
+		if text[i:i+1] == markStart {
+			b.WriteString(before)
+		} else {
+			b.WriteString(after)
+		}
+		text = text[i+1:]
+	}
+	return b.String()
+}

@@ -1,0 +1,65 @@
+package watcher_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/reciprocal-access/reciprocal/watcher"
+)
+
+// corpusFiles returns the shared corpus files, skipping the test if absent.
+func corpusFiles(tb testing.TB) []string {
+	tb.Helper()
+	dir := filepath.Join("..", "..", "shared", "corpus")
+	files := []string{"issues.jsonl.gz", "changes.jsonl.gz", "osv.jsonl.gz"}
+	for i, f := range files {
+		files[i] = filepath.Join(dir, f)
+		if _, err := os.Stat(files[i]); err != nil {
+			tb.Skipf("corpus not available: %v", err)
+		}
+	}
+	return files
+}
+
+func importFiles(tb testing.TB, d *watcher.Data, files []string) int {
+	tb.Helper()
+	total := 0
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		res, err := d.Import(context.Background(), name, f, watcher.ImportOptions{})
+		f.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		total += res.Total()
+	}
+	return total
+}
+
+func BenchmarkImportIndexCorpus(b *testing.B) {
+	files := corpusFiles(b)
+	b.ReportAllocs()
+	var items int
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		d, err := watcher.OpenData(dir, false, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		items = importFiles(b, d, files)
+		if _, err := d.IndexPending(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		if err := d.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(items)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
+}

@@ -1,0 +1,289 @@
+package watcher
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
+	"github.com/reciprocal-access/reciprocal/watcher/github"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
+)
+
+// Shapes of raw objects in JSON Lines files.
+const (
+	ShapeGitHubIssue   = "github"         // a GitHub issue or pull request
+	ShapeGitHubComment = "github-comment" // a GitHub issue comment
+	ShapeGerritChange  = "gerrit"         // a Gerrit ChangeInfo
+	ShapeOSV           = "vulndb"         // an OSV entry
+)
+
+// Shapes lists the shapes Import understands, for messages.
+var Shapes = []string{ShapeGitHubIssue, ShapeGitHubComment, ShapeGerritChange, ShapeOSV}
+
+// probe has the members that tell the shapes apart.
+type probe struct {
+	Number        *int            `json:"number"`
+	GerritNumber  *int            `json:"_number"`
+	ChangeID      *string         `json:"change_id"`
+	IssueURL      *string         `json:"issue_url"`
+	ID            json.RawMessage `json:"id"`
+	SchemaVersion *string         `json:"schema_version"`
+	Modified      *string         `json:"modified"`
+	Affected      json.RawMessage `json:"affected"`
+	HTMLURL       *string         `json:"html_url"`
+}
+
+// DetectShape says which kind of raw object line is.
+func DetectShape(line []byte) (string, error) {
+	var p probe
+	if err := json.Unmarshal(line, &p); err != nil {
+		return "", err
+	}
+	switch {
+	case p.GerritNumber != nil && p.ChangeID != nil:
+		return ShapeGerritChange, nil
+	case p.IssueURL != nil && p.Number == nil:
+		return ShapeGitHubComment, nil
+	case p.Number != nil && p.HTMLURL != nil:
+		return ShapeGitHubIssue, nil
+	case len(p.ID) > 0 && p.ID[0] == '"' && (p.SchemaVersion != nil || p.Modified != nil || p.Affected != nil):
+		return ShapeOSV, nil
+	}
+	return "", fmt.Errorf("not a GitHub issue or comment, Gerrit change or OSV entry")
+}
+
+// ImportOptions control Import.
+type ImportOptions struct {
+	// Shape forces every line to be read as this shape instead of
+	// detecting it.
+	Shape string
+	// SkipBad imports the good lines of a file that has bad ones, and
+	// reports the bad ones; otherwise one bad line imports nothing.
+	SkipBad bool
+	// GerritHost is the host of imported Gerrit changes, as a URL or host
+	// name. Empty means Go's, go-review.googlesource.com.
+	GerritHost string
+}
+
+// Counts counts what an import did with one shape of object.
+type Counts struct {
+	New, Updated, Unchanged int
+}
+
+// A LineError is a bad line of an imported file.
+type LineError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// ImportResult says what Import did.
+type ImportResult struct {
+	Counts map[string]*Counts // by shape
+	Bad    []*LineError       // with SkipBad, the lines not imported
+}
+
+// Total returns the number of objects imported (new, updated or unchanged).
+func (r *ImportResult) Total() int {
+	n := 0
+	for _, c := range r.Counts {
+		n += c.New + c.Updated + c.Unchanged
+	}
+	return n
+}
+
+// maxLine is the longest line Import reads: far beyond any real issue.
+const maxLine = 64 << 20
+
+// line is one parsed line waiting to be stored.
+type line struct {
+	shape     string
+	id        string
+	commentID int64
+	source    string
+	raw       []byte
+}
+
+// Import reads JSON Lines of raw API objects from r (plain or gzip-compressed)
+// and stores them in one transaction: a file with a bad line imports nothing
+// unless opts.SkipBad is set. name is used in messages. The index is not
+// updated; call IndexPending after.
+func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts ImportOptions) (*ImportResult, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 1<<16)
+	}
+	res := &ImportResult{Counts: make(map[string]*Counts)}
+	host := opts.GerritHost
+	if host == "" {
+		host = index.DefaultGerritHost
+	}
+	gerritURL := d.Norm.GerritURL(index.GerritHostLabel(host))
+	var lines []line
+	sc := bufio.NewScanner(br)
+	sc.Buffer(make([]byte, 0, 1<<16), maxLine)
+	n := 0
+	for sc.Scan() {
+		n++
+		if n%1000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		l, err := parseLine(raw, opts.Shape, gerritURL)
+		if err != nil {
+			lerr := &LineError{File: name, Line: n, Err: err}
+			if !opts.SkipBad {
+				return nil, lerr
+			}
+			res.Bad = append(res.Bad, lerr)
+			continue
+		}
+		l.raw = append([]byte(nil), raw...)
+		lines = append(lines, l)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("line longer than %d MiB", maxLine>>20)
+		}
+		return nil, &LineError{File: name, Line: n + 1, Err: err}
+	}
+	err := d.Store.Update(func(tx *store.Tx) error {
+		for _, l := range lines {
+			var ch store.Change
+			var err error
+			if l.shape == ShapeGitHubComment {
+				ch, err = tx.PutComment(l.id, l.commentID, l.raw)
+			} else {
+				ch, err = tx.PutItem(l.id, l.source, l.raw)
+			}
+			if err != nil {
+				return err
+			}
+			c := res.Counts[l.shape]
+			if c == nil {
+				c = new(Counts)
+				res.Counts[l.shape] = c
+			}
+			switch ch {
+			case store.New:
+				c.New++
+			case store.Updated:
+				c.Updated++
+			default:
+				c.Unchanged++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return res, nil
+}
+
+// parseLine detects (or takes) the shape of raw and checks that it normalizes.
+func parseLine(raw []byte, shape, gerritURL string) (line, error) {
+	if raw[0] != '{' {
+		return line{}, errors.New("not a JSON object")
+	}
+	if shape == "" {
+		var err error
+		if shape, err = DetectShape(raw); err != nil {
+			return line{}, err
+		}
+	}
+	switch shape {
+	case ShapeGitHubIssue:
+		it, err := github.Normalize(raw, nil)
+		return line{shape: shape, id: it.ID, source: index.SourceGitHub}, err
+	case ShapeGitHubComment:
+		c, err := github.ParseComment(raw)
+		if err != nil {
+			return line{}, err
+		}
+		id, err := c.IssueRef()
+		return line{shape: shape, id: id, commentID: c.ID}, err
+	case ShapeGerritChange:
+		it, err := gerrit.Normalize(gerritURL, raw)
+		return line{shape: shape, id: it.ID, source: index.SourceGerrit}, err
+	case ShapeOSV:
+		it, err := vulndb.Normalize(raw)
+		return line{shape: shape, id: it.ID, source: index.SourceVulnDB}, err
+	}
+	return line{}, fmt.Errorf("unknown shape %q (want one of %s)", shape, strings.Join(Shapes, ", "))
+}
+
+// Export writes the store's raw objects as JSON Lines to w, in the order they
+// were last written, each GitHub issue followed by its comments. source
+// ("github", "gerrit", "vulndb" or "" for all) selects one source. Importing
+// the output into an empty data directory reproduces the store.
+func (d *Data) Export(ctx context.Context, w io.Writer, source string) (int, error) {
+	switch source {
+	case "", index.SourceGitHub, index.SourceGerrit, index.SourceVulnDB:
+	default:
+		return 0, fmt.Errorf("unknown source %q: want github, gerrit or vulndb", source)
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	n := 0
+	write := func(raw []byte) error {
+		n++
+		bw.Write(raw)
+		return bw.WriteByte('\n')
+	}
+	err := d.Store.View(func(tx *store.Tx) error {
+		err := tx.Since(0, func(rec store.Record) error {
+			if source != "" && rec.Source != source {
+				return nil
+			}
+			if n%1000 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if err := write(rec.Raw); err != nil {
+				return err
+			}
+			if rec.Source != index.SourceGitHub {
+				return nil
+			}
+			return tx.Comments(rec.ID, func(_ int64, raw []byte) error { return write(raw) })
+		})
+		if err != nil || (source != "" && source != index.SourceGitHub) {
+			return err
+		}
+		// Comments whose issue is not stored (yet) are part of the store too.
+		return tx.ForEachComment(func(itemID string, _ int64, raw []byte) error {
+			if _, ok, err := tx.Item(itemID); ok || err != nil {
+				return err
+			}
+			return write(raw)
+		})
+	})
+	if err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	return n, bw.Flush()
+}

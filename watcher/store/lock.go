@@ -1,0 +1,96 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ErrLocked reports that another process holds the data directory.
+type ErrLocked struct {
+	PID int // 0 if unknown
+}
+
+func (e *ErrLocked) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("another reciprocal is running (pid %d)", e.PID)
+	}
+	return "another reciprocal is running"
+}
+
+// A dirLock is an advisory lock on the data directory: shared for readers,
+// exclusive for the one writer. The writer records its pid in the lock file
+// so that others can say who holds it.
+type dirLock struct {
+	f         *os.File
+	exclusive bool
+}
+
+const lockName = "lock"
+
+// lockDir takes the lock of dir, retrying until wait has passed.
+func lockDir(dir string, exclusive bool, wait time.Duration) (*dirLock, error) {
+	path := filepath.Join(dir, lockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err = syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			pid := readPID(path)
+			f.Close()
+			return nil, &ErrLocked{PID: pid}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if exclusive {
+		if err := f.Truncate(0); err == nil {
+			f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		}
+	}
+	return &dirLock{f: f, exclusive: exclusive}, nil
+}
+
+func readPID(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+func (l *dirLock) unlock() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	if l.exclusive {
+		// Readers record no pid; clear ours so that nobody names a
+		// process that has gone.
+		l.f.Truncate(0)
+	}
+	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	l.f = nil
+	return err
+}

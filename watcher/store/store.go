@@ -1,0 +1,403 @@
+// Package store keeps reciprocal's truth: the raw JSON that the trackers
+// served, keyed by item ID, in one bbolt file in the data directory.
+//
+// Every write of an item gives it the next modification sequence number, so
+// that later stages (the index, the matcher) can process "everything changed
+// since N" by scanning forward from the last number they handled, the pattern
+// of oscar's storage/timed.
+//
+// # Key schema
+//
+//	meta      "schema" → schema version (decimal)
+//	items     item ID → seq (8 bytes, big-endian) | len(source) (1 byte) | source | raw JSON
+//	seq       seq (8 bytes, big-endian) → item ID; one entry per item, its latest write
+//	comments  item ID | 0x00 | comment ID (8 bytes, big-endian) → raw JSON
+//	cursors   name → opaque bytes (sync cursors, the matcher's position)
+//
+// Other packages keep their own buckets in the same file through Tx.Bucket
+// (prompts, the briefing outbox), so that their state commits atomically with
+// the cursors that cover it.
+//
+// Only one process writes at a time: Open takes a lock on the data directory,
+// exclusive for writers and shared for readers.
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the version of the key schema above.
+const SchemaVersion = 1
+
+// FileName is the name of the store's file in the data directory.
+const FileName = "store.db"
+
+var (
+	bucketMeta     = []byte("meta")
+	bucketItems    = []byte("items")
+	bucketSeq      = []byte("seq")
+	bucketComments = []byte("comments")
+	bucketCursors  = []byte("cursors")
+)
+
+// Options control how Open opens the store.
+type Options struct {
+	// ReadOnly opens the store for reading, sharing the directory with
+	// other readers.
+	ReadOnly bool
+	// Wait is how long Open waits for another process to release the
+	// directory before failing with *ErrLocked. Zero means one second.
+	Wait time.Duration
+}
+
+// A Store is an open store file.
+type Store struct {
+	dir  string
+	db   *bolt.DB
+	lock *dirLock
+}
+
+// Open opens (creating if needed and not read-only) the store in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.Wait == 0 {
+		opts.Wait = time.Second
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	path := filepath.Join(dir, FileName)
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("store: no data in %s yet: %w", dir, ErrNoStore)
+			}
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	lock, err := lockDir(dir, !opts.ReadOnly, opts.Wait)
+	if err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: opts.Wait, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		lock.unlock()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{dir: dir, db: db, lock: lock}
+	if !opts.ReadOnly {
+		if err := s.init(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	} else if err := s.checkSchema(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ErrNoStore reports that the data directory holds no store yet.
+var ErrNoStore = errors.New("nothing imported or synced yet")
+
+func (s *Store) init() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketMeta, bucketItems, bucketSeq, bucketComments, bucketCursors} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get([]byte("schema")); v != nil {
+			return checkVersion(v)
+		}
+		return meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion)))
+	})
+}
+
+func (s *Store) checkSchema() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return fmt.Errorf("store: %s is not a reciprocal store (no meta bucket)", s.db.Path())
+		}
+		return checkVersion(meta.Get([]byte("schema")))
+	})
+}
+
+func checkVersion(v []byte) error {
+	n, err := strconv.Atoi(string(v))
+	if err != nil || n != SchemaVersion {
+		return fmt.Errorf("store: schema version %q, this reciprocal reads version %d", v, SchemaVersion)
+	}
+	return nil
+}
+
+// Dir returns the data directory the store lives in.
+func (s *Store) Dir() string { return s.dir }
+
+// Path returns the store file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Close closes the store and releases the directory lock.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if lerr := s.lock.unlock(); err == nil {
+		err = lerr
+	}
+	return err
+}
+
+// Update runs fn in a read-write transaction, committed if fn returns nil.
+func (s *Store) Update(fn func(*Tx) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(fn func(*Tx) error) error {
+	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// Size returns the size of the store file in bytes.
+func (s *Store) Size() int64 {
+	var n int64
+	s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+// A Tx is a store transaction.
+type Tx struct {
+	tx *bolt.Tx
+}
+
+// A Record is one stored item. Raw is only valid during the transaction.
+type Record struct {
+	ID     string
+	Source string
+	Seq    uint64
+	Raw    []byte
+}
+
+// A Change says what a write did.
+type Change int
+
+const (
+	Unchanged Change = iota // the stored bytes were already these
+	New                     // the key was not stored before
+	Updated                 // the stored bytes were different
+)
+
+func (c Change) String() string {
+	switch c {
+	case New:
+		return "new"
+	case Updated:
+		return "updated"
+	}
+	return "unchanged"
+}
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}
+
+func decodeItem(id string, v []byte) (Record, error) {
+	if len(v) < 9 || len(v) < 9+int(v[8]) {
+		return Record{}, fmt.Errorf("store: item %s: corrupt record", id)
+	}
+	n := int(v[8])
+	return Record{ID: id, Seq: binary.BigEndian.Uint64(v[:8]), Source: string(v[9 : 9+n]), Raw: v[9+n:]}, nil
+}
+
+// PutItem stores raw as the JSON of item id from source. If the stored bytes
+// differ (or there were none), the item gets the next sequence number.
+func (tx *Tx) PutItem(id, source string, raw []byte) (Change, error) {
+	if id == "" {
+		return Unchanged, errors.New("store: empty item ID")
+	}
+	if len(source) > 255 {
+		return Unchanged, fmt.Errorf("store: item %s: source name too long", id)
+	}
+	items := tx.tx.Bucket(bucketItems)
+	change := New
+	if old := items.Get([]byte(id)); old != nil {
+		rec, err := decodeItem(id, old)
+		if err != nil {
+			return Unchanged, err
+		}
+		if rec.Source == source && bytes.Equal(rec.Raw, raw) {
+			return Unchanged, nil
+		}
+		change = Updated
+	}
+	return change, tx.write(id, source, raw)
+}
+
+// write stores the record with a new sequence number.
+func (tx *Tx) write(id, source string, raw []byte) error {
+	items := tx.tx.Bucket(bucketItems)
+	seqs := tx.tx.Bucket(bucketSeq)
+	if old := items.Get([]byte(id)); old != nil {
+		if err := seqs.Delete(old[:8]); err != nil {
+			return err
+		}
+	}
+	seq, err := items.NextSequence()
+	if err != nil {
+		return err
+	}
+	v := make([]byte, 0, 9+len(source)+len(raw))
+	v = append(v, seqKey(seq)...)
+	v = append(v, byte(len(source)))
+	v = append(v, source...)
+	v = append(v, raw...)
+	if err := items.Put([]byte(id), v); err != nil {
+		return err
+	}
+	return seqs.Put(seqKey(seq), []byte(id))
+}
+
+// Touch gives a stored item the next sequence number without changing its
+// bytes, so that later stages look at it again (for example because one of
+// its comments changed). It does nothing if the item is not stored.
+func (tx *Tx) Touch(id string) error {
+	rec, ok, err := tx.Item(id)
+	if err != nil || !ok {
+		return err
+	}
+	raw := append([]byte(nil), rec.Raw...)
+	return tx.write(id, rec.Source, raw)
+}
+
+// Item returns the stored record of id.
+func (tx *Tx) Item(id string) (Record, bool, error) {
+	v := tx.tx.Bucket(bucketItems).Get([]byte(id))
+	if v == nil {
+		return Record{}, false, nil
+	}
+	rec, err := decodeItem(id, v)
+	return rec, err == nil, err
+}
+
+// LastSeq returns the highest sequence number given so far.
+func (tx *Tx) LastSeq() uint64 {
+	return tx.tx.Bucket(bucketItems).Sequence()
+}
+
+// Count returns the number of stored items.
+func (tx *Tx) Count() int {
+	return tx.tx.Bucket(bucketItems).Stats().KeyN
+}
+
+// Since calls fn for every item whose latest write has a sequence number
+// greater than seq, in sequence order, stopping at the first error.
+func (tx *Tx) Since(seq uint64, fn func(Record) error) error {
+	c := tx.tx.Bucket(bucketSeq).Cursor()
+	items := tx.tx.Bucket(bucketItems)
+	for k, id := c.Seek(seqKey(seq + 1)); k != nil; k, id = c.Next() {
+		v := items.Get(id)
+		if v == nil {
+			return fmt.Errorf("store: sequence %d names item %s, which is missing", binary.BigEndian.Uint64(k), id)
+		}
+		rec, err := decodeItem(string(id), v)
+		if err != nil {
+			return err
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func commentKey(itemID string, commentID int64) []byte {
+	k := make([]byte, 0, len(itemID)+9)
+	k = append(k, itemID...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, uint64(commentID))
+}
+
+// PutComment stores raw as the JSON of comment commentID on item itemID.
+// A new or changed comment touches its item, if stored.
+func (tx *Tx) PutComment(itemID string, commentID int64, raw []byte) (Change, error) {
+	b := tx.tx.Bucket(bucketComments)
+	k := commentKey(itemID, commentID)
+	change := New
+	if old := b.Get(k); old != nil {
+		if bytes.Equal(old, raw) {
+			return Unchanged, nil
+		}
+		change = Updated
+	}
+	if err := b.Put(k, raw); err != nil {
+		return Unchanged, err
+	}
+	return change, tx.Touch(itemID)
+}
+
+// Comments calls fn with the raw JSON of each comment on itemID, in comment
+// ID order (the order they were posted).
+func (tx *Tx) Comments(itemID string, fn func(commentID int64, raw []byte) error) error {
+	prefix := append([]byte(itemID), 0)
+	c := tx.tx.Bucket(bucketComments).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+8 {
+			continue
+		}
+		if err := fn(int64(binary.BigEndian.Uint64(k[len(prefix):])), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Cursor returns the value of the named cursor, or nil.
+func (tx *Tx) Cursor(name string) []byte {
+	v := tx.tx.Bucket(bucketCursors).Get([]byte(name))
+	if v == nil {
+		return nil
+	}
+	return append([]byte(nil), v...)
+}
+
+// SetCursor sets the named cursor.
+func (tx *Tx) SetCursor(name string, value []byte) error {
+	return tx.tx.Bucket(bucketCursors).Put([]byte(name), value)
+}
+
+// Bucket returns the named bucket for a package's own state, creating it in
+// a writable transaction. In a read-only transaction it returns nil if the
+// bucket does not exist yet.
+func (tx *Tx) Bucket(name string) (*bolt.Bucket, error) {
+	if !tx.tx.Writable() {
+		return tx.tx.Bucket([]byte(name)), nil
+	}
+	return tx.tx.CreateBucketIfNotExists([]byte(name))
+}
+
+// ForEachComment calls fn for every stored comment, ordered by item ID and
+// then comment ID.
+func (tx *Tx) ForEachComment(fn func(itemID string, commentID int64, raw []byte) error) error {
+	c := tx.tx.Bucket(bucketComments).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(k) < 9 || k[len(k)-9] != 0 {
+			continue
+		}
+		if err := fn(string(k[:len(k)-9]), int64(binary.BigEndian.Uint64(k[len(k)-8:])), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
