@@ -98,7 +98,7 @@ func (d *Data) Close() error {
 }
 
 // indexBatchSize is how many items go into one index batch.
-const indexBatchSize = 500
+const indexBatchSize = 1000
 
 // IndexPending indexes every item written to the store since the index's
 // last position, in batches, and returns how many it indexed. The index's

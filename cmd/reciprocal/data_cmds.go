@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,7 +30,7 @@ line imports nothing, unless --skip-bad is given. The index is updated after.`,
   reciprocal import --source gerrit --gerrit-host go-review.googlesource.com changes.jsonl`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Shape != "" && !contains(watcher.Shapes, opts.Shape) {
+			if opts.Shape != "" && !slices.Contains(watcher.Shapes, opts.Shape) {
 				return usagef("--source %q: want one of %s", opts.Shape, strings.Join(watcher.Shapes, ", "))
 			}
 			d, err := a.openData(true)
@@ -95,15 +96,6 @@ func formatCounts(res *watcher.ImportResult) string {
 	return strings.Join(parts, "; ")
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func (a *app) exportCommand() *cobra.Command {
 	var source, out string
 	c := &cobra.Command{
@@ -116,7 +108,7 @@ reproduces the store.`,
   reciprocal export --source vulndb -o vulns.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if source != "" && !contains([]string{"github", "gerrit", "vulndb"}, source) {
+			if source != "" && !slices.Contains([]string{"github", "gerrit", "vulndb"}, source) {
 				return usagef("--source %q: want github, gerrit or vulndb", source)
 			}
 			d, err := a.openData(false)

@@ -87,7 +87,7 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 			}
 			tty := isTerminal(a.stdout)
 			for _, h := range res.Hits {
-				fmt.Fprintf(a.stdout, "%-26s %-8s %-9s %s  %s\n", h.ID, h.Kind, stateOf(h), h.Updated.Format("2006-01-02"), h.Title)
+				fmt.Fprintf(a.stdout, "%-26s %-8s %-9s %s  %s\n", h.ID, h.Kind, stateOf(h), h.Updated.Format("2006-01-02"), oneLine(h.Title))
 				if h.Snippet != "" {
 					s := h.Snippet.Text()
 					if tty {
@@ -180,14 +180,14 @@ func (a *app) showCommand() *cobra.Command {
 
 func printItem(a *app, it *index.Item) {
 	w := a.stdout
-	fmt.Fprintf(w, "%s  %s\n", it.ID, it.Title)
+	fmt.Fprintf(w, "%s  %s\n", it.ID, oneLine(it.Title))
 	fmt.Fprintf(w, "%s %s, %s", it.Source, it.Kind, it.State)
 	if it.Stage != "" {
 		fmt.Fprintf(w, ", stage %s", it.Stage)
 	}
 	fmt.Fprintf(w, "\n%s\n", it.URL)
 	if it.Author != "" {
-		fmt.Fprintf(w, "author:   %s\n", it.Author)
+		fmt.Fprintf(w, "author:   %s\n", oneLine(it.Author))
 	}
 	fmt.Fprintf(w, "created:  %s\nupdated:  %s\n", it.Created.Format(time.RFC3339), it.Updated.Format(time.RFC3339))
 	if !it.Closed.IsZero() {
@@ -197,7 +197,7 @@ func printItem(a *app, it *index.Item) {
 		fmt.Fprintf(w, "packages: %s\n", strings.Join(it.Packages, ", "))
 	}
 	if len(it.Labels) > 0 {
-		fmt.Fprintf(w, "labels:   %s\n", strings.Join(it.Labels, ", "))
+		fmt.Fprintf(w, "labels:   %s\n", oneLine(strings.Join(it.Labels, ", ")))
 	}
 	if len(it.Aliases) > 0 {
 		fmt.Fprintf(w, "aliases:  %s\n", strings.Join(it.Aliases, ", "))
@@ -208,8 +208,8 @@ func printItem(a *app, it *index.Item) {
 	for _, s := range it.Stages {
 		fmt.Fprintf(w, "stage:    %s  %s (%s)\n", s.At.Format("2006-01-02"), s.Stage, s.Via)
 	}
-	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(it.Body))
+	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(printable(it.Body)))
 	if it.Comments != "" {
-		fmt.Fprintf(w, "\n--- comments ---\n%s\n", strings.TrimSpace(it.Comments))
+		fmt.Fprintf(w, "\n--- comments ---\n%s\n", strings.TrimSpace(printable(it.Comments)))
 	}
 }

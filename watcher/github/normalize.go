@@ -252,7 +252,7 @@ var stagePhrases = []struct {
 	{regexp.MustCompile(`(?i)seems like a \**likely decline`), index.StageLikelyDecline},
 	{regexp.MustCompile(`(?i)\bthis proposal (?:has been|is) \**retracted`), index.StageRetracted},
 	{regexp.MustCompile(`(?i)\b(?:placed|put) on \**hold\**`), index.StageHold},
-	{regexp.MustCompile(`(?i)added to the \**active\** column`), index.StageActive},
+	{regexp.MustCompile(`(?i)added to the \[?\**active\**\]? column`), index.StageActive},
 	{regexp.MustCompile(`(?i)this is a \**likely accept`), index.StageLikelyAccept},
 }
 
