@@ -260,9 +260,13 @@ func hitFrom(m *search.DocumentMatch) Hit {
 	}
 	h.Packages = strs(FieldPackages)
 	h.Labels = strs(FieldLabels)
+	// The snippet is the first fragment that shows a matched term; the
+	// highlighter also returns fragments of fields without any.
 	for _, f := range []string{FieldTitle, FieldBody, FieldComments} {
-		if frags := m.Fragments[f]; len(frags) > 0 && h.Snippet == "" {
-			h.Snippet = Snippet(frags[0])
+		for _, frag := range m.Fragments[f] {
+			if h.Snippet == "" && strings.Contains(frag, markStart) {
+				h.Snippet = Snippet(frag)
+			}
 		}
 	}
 	if len(m.Locations) > 0 {

@@ -209,6 +209,15 @@ func parseLine(raw []byte, shape, gerritURL string) (line, error) {
 	if raw[0] != '{' {
 		return line{}, errors.New("not a JSON object")
 	}
+	if !json.Valid(raw) {
+		var v any
+		err := json.Unmarshal(raw, &v)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return line{}, fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, err)
+		}
+		return line{}, fmt.Errorf("invalid JSON: %v", err)
+	}
 	if shape == "" {
 		var err error
 		if shape, err = DetectShape(raw); err != nil {
