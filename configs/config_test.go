@@ -1,0 +1,138 @@
+package configs
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFull(t *testing.T) {
+	src := `data_dir = "~/rdata"
+clients  = "profiles"
+
+[[github]]
+repo      = "golang/go"
+token_env = "GH_TOKEN_FOR_RECIPROCAL"
+since     = 2024-01-01
+
+[[github]]
+repo    = "me/mytool"
+api_url = "https://github.example.com/api/v3/"
+
+[[gerrit]]
+url      = "https://go-review.googlesource.com"
+projects = ["go", "crypto"]
+since    = 2024-06-01
+
+[vulndb]
+url = "https://vuln.go.dev"
+
+[smtp]
+host = "smtp.example.com"
+username = "me@example.com"
+password_env = "RECIPROCAL_SMTP_PASSWORD"
+from = "reciprocal <me@example.com>"
+to = ["me@example.com"]
+
+[briefing]
+at = "07:30"
+timezone = "Europe/Rome"
+
+[sla]
+platinum = "4h"
+
+[matching]
+lookback = "3w"
+`
+	c, err := Parse("/etc/reciprocal/reciprocal.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.GitHub) != 2 || c.GitHub[0].TokenEnv != "GH_TOKEN_FOR_RECIPROCAL" || c.GitHub[1].TokenEnv != DefaultTokenEnv {
+		t.Errorf("github = %+v", c.GitHub)
+	}
+	if c.GitHub[0].APIURL != DefaultGitHubAPI || c.GitHub[1].APIURL != "https://github.example.com/api/v3/" {
+		t.Errorf("api urls = %q, %q", c.GitHub[0].APIURL, c.GitHub[1].APIURL)
+	}
+	if got := c.GitHub[0].Since.Format("2006-01-02"); got != "2024-01-01" {
+		t.Errorf("since = %s", got)
+	}
+	if c.ClientsDir() != "/etc/reciprocal/profiles" {
+		t.Errorf("ClientsDir = %q", c.ClientsDir())
+	}
+	if c.SMTP.Port != 587 || c.SMTP.TLS != "starttls" || time.Duration(c.SMTP.Timeout) != 30*time.Second {
+		t.Errorf("smtp defaults: %+v", c.SMTP)
+	}
+	if h, m := c.BriefingAt(); h != 7 || m != 30 {
+		t.Errorf("BriefingAt = %d:%d", h, m)
+	}
+	if c.Location().String() != "Europe/Rome" {
+		t.Errorf("Location = %v", c.Location())
+	}
+	if c.SLAFor("platinum") != 4*time.Hour || c.SLAFor("gold") != 24*time.Hour || c.SLAFor("silver") != 72*time.Hour {
+		t.Errorf("SLA = %+v", c.SLA)
+	}
+	if time.Duration(c.Matching.Lookback) != 21*24*time.Hour {
+		t.Errorf("lookback = %v", c.Matching.Lookback)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := Default()
+	if len(c.GitHub) != 1 || c.GitHub[0].Repo != "golang/go" {
+		t.Errorf("default github = %+v", c.GitHub)
+	}
+	if len(c.Gerrit) != 1 || c.Gerrit[0].URL != DefaultGerritURL || strings.Join(c.Gerrit[0].Projects, ",") != "go,crypto,net" {
+		t.Errorf("default gerrit = %+v", c.Gerrit)
+	}
+	if c.VulnDB.URL != DefaultVulnDBURL || c.SMTP != nil {
+		t.Errorf("default vulndb/smtp = %+v %+v", c.VulnDB, c.SMTP)
+	}
+	if time.Duration(c.Matching.Lookback) != 14*24*time.Hour {
+		t.Errorf("default lookback = %v", c.Matching.Lookback)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"syntax", "clients = \"a\"\n[[github]\nrepo = \"x\"\n", "reciprocal.toml:3:9: expected end of table array name delimiter"},
+		{"unknown top-level key", "clients = \"c\"\ndata_dri = \"x\"\n", `reciprocal.toml:2: unknown key "data_dri" (did you mean "data_dir"?)`},
+		{"unknown key in array table", "[[github]]\nrepo = \"golang/go\"\n\n[[gerrit]]\nurl = \"https://go-review.googlesource.com\"\nproject = [\"go\"]\n", `reciprocal.toml:6: unknown key "gerrit.project" (did you mean "projects"?)`},
+		{"unknown table", "[smpt]\nhost = \"x\"\n", `reciprocal.toml:1: unknown key "smpt"`},
+		{"wrong type", "[[github]]\nrepo = 5\n", `reciprocal.toml:2: key "github.repo": incompatible types: TOML value has type int64; destination has type string`},
+		{"bad repo", "[[github]]\nrepo = \"golang\"\n", `reciprocal.toml:2: github repo "golang": want owner/name`},
+		{"bad url", "[[github]]\nrepo = \"a/b\"\napi_url = \"ftp://x\"\n", `reciprocal.toml:3: github api_url "ftp://x": want an http or https URL`},
+		{"no projects", "[[gerrit]]\nurl = \"https://go-review.googlesource.com\"\n", "list at least one project"},
+		{"bad duration", "[sla]\ngold = \"a day\"\n", `bad duration "a day"`},
+		{"bad clock", "[briefing]\nat = \"8am\"\n", `reciprocal.toml:2: briefing at "8am": want HH:MM`},
+		{"bad zone", "[briefing]\ntimezone = \"Mars/Olympus\"\n", `briefing timezone "Mars/Olympus"`},
+		{"plain smtp to a remote host", "[smtp]\nhost = \"smtp.example.com\"\ntls = \"none\"\nfrom = \"a@b\"\nto = [\"a@b\"]\n", `reciprocal.toml:3: smtp tls = "none" is only allowed to localhost`},
+		{"smtp missing to", "[smtp]\nhost = \"localhost\"\nfrom = \"a@b\"\n", "smtp: to is required"},
+		{"both password sources", "[smtp]\nhost = \"h\"\nfrom = \"a@b\"\nto = [\"a@b\"]\npassword_env = \"P\"\npassword_cmd = [\"pass\"]\n", "set password_env or password_cmd, not both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("reciprocal.toml", []byte(tt.src))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"6h": 6 * time.Hour, "14d": 14 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "1d12h": 36 * time.Hour, "90m": 90 * time.Minute,
+	} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "0h", "-1d", "d", "1y", "3d2w", "soon"} {
+		if _, err := ParseDuration(bad); err == nil {
+			t.Errorf("ParseDuration(%q) succeeded", bad)
+		}
+	}
+}
