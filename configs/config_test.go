@@ -136,3 +136,16 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestExampleConfigIsValid(t *testing.T) {
+	c, err := Load("example/reciprocal.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP == nil || c.SMTP.Host != "smtp.example.com" || c.Briefing.Timezone != "Europe/Rome" {
+		t.Errorf("example config read wrong: %+v", c)
+	}
+	if c.ClientsDir() != "example/clients" {
+		t.Errorf("ClientsDir = %q", c.ClientsDir())
+	}
+}

@@ -87,7 +87,7 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 			}
 			tty := isTerminal(a.stdout)
 			for _, h := range res.Hits {
-				fmt.Fprintf(a.stdout, "%-26s %-8s %-9s %s  %s\n", h.ID, h.Kind, stateOf(h), h.Updated.Format("2006-01-02"), oneLine(h.Title))
+				fmt.Fprintf(a.stdout, "%-26s %-8s %-14s %s  %s\n", h.ID, h.Kind, stateOf(h), h.Updated.Format("2006-01-02"), oneLine(h.Title))
 				if h.Snippet != "" {
 					s := h.Snippet.Text()
 					if tty {
