@@ -352,7 +352,13 @@ func newView(b *Briefing, day Date, now time.Time, opts Options) *view {
 		summary = append(summary, plural(n, "vulnerability on the clock", "vulnerabilities on the clock"))
 	}
 	if n := b.PromptCount(); n > 0 {
-		summary = append(summary, plural(n, "consult prompt", "consult prompts")+" for "+plural(len(b.Clients), "client", "clients"))
+		clients := 0
+		for _, c := range b.Clients {
+			if len(c.Prompts) > 0 {
+				clients++
+			}
+		}
+		summary = append(summary, plural(n, "consult prompt", "consult prompts")+" for "+plural(clients, "client", "clients"))
 	}
 	if n := len(b.StageChanges); n > 0 {
 		summary = append(summary, plural(n, "proposal changing stage", "proposals changing stage"))
@@ -364,8 +370,8 @@ func newView(b *Briefing, day Date, now time.Time, opts Options) *view {
 		v.Summary = strings.Join(summary, ", ") + "."
 	}
 	if b.HistoryRecorded > 0 {
-		v.History = fmt.Sprintf("First run: %s older matches were recorded as history rather than prompted. 'reciprocal client ID' shows them.",
-			strconv.Itoa(b.HistoryRecorded))
+		v.History = fmt.Sprintf("First run: %d older matches were recorded as history rather than prompted. 'reciprocal client ID' shows them.",
+			b.HistoryRecorded)
 		if b.HistoryRecorded == 1 {
 			v.History = "First run: 1 older match was recorded as history rather than prompted. 'reciprocal client ID' shows it."
 		}

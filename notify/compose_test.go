@@ -385,3 +385,15 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestSummaryCountsClientsWithPrompts(t *testing.T) {
+	b := sampleBriefing(t)
+	b.Clients = append(b.Clients, ClientPrompts{Client: "Quiet Corp", Tier: "platinum"})
+	m, err := Compose(b, testOptions(b.Now.Location()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "4 consult prompts for 3 clients") || strings.Contains(m.Text, "Quiet Corp") {
+		t.Errorf("a client without prompts is counted or shown:\n%s", m.Text)
+	}
+}
