@@ -180,9 +180,9 @@ func (b *Briefing) Empty() bool {
 		b.HistoryRecorded == 0 && len(b.Failing()) == 0
 }
 
-// TierRank orders tiers: platinum first, then gold, silver and anything
+// tierRank orders tiers: platinum first, then gold, silver and anything
 // else.
-func TierRank(tier string) int {
+func tierRank(tier string) int {
 	switch strings.ToLower(tier) {
 	case "platinum":
 		return 0
@@ -209,7 +209,7 @@ func (b *Briefing) sorted(sla func(tier string) time.Duration) *Briefing {
 			}
 		}
 		slices.SortStableFunc(v.Clients, func(x, y VulnClient) int {
-			return cmp.Or(cmpTime(x.Deadline, y.Deadline), cmp.Compare(TierRank(x.Tier), TierRank(y.Tier)), strings.Compare(x.Client, y.Client))
+			return cmp.Or(cmpTime(x.Deadline, y.Deadline), cmp.Compare(tierRank(x.Tier), tierRank(y.Tier)), strings.Compare(x.Client, y.Client))
 		})
 	}
 	slices.SortStableFunc(out.Vulns, func(x, y VulnAlert) int {
@@ -225,7 +225,7 @@ func (b *Briefing) sorted(sla func(tier string) time.Duration) *Briefing {
 		})
 	}
 	slices.SortStableFunc(out.Clients, func(x, y ClientPrompts) int {
-		return cmp.Or(cmp.Compare(TierRank(x.Tier), TierRank(y.Tier)), strings.Compare(strings.ToLower(x.Client), strings.ToLower(y.Client)))
+		return cmp.Or(cmp.Compare(tierRank(x.Tier), tierRank(y.Tier)), strings.Compare(strings.ToLower(x.Client), strings.ToLower(y.Client)))
 	})
 
 	out.StageChanges = slices.Clone(b.StageChanges)

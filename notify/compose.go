@@ -44,15 +44,15 @@ type Options struct {
 	CloseCommand string
 }
 
-// FallbackFrom is the sender used when no [smtp] section names one (for
+// fallbackFrom is the sender used when no [smtp] section names one (for
 // previews).
-const FallbackFrom = "reciprocal <reciprocal@localhost>"
+const fallbackFrom = "reciprocal <reciprocal@localhost>"
 
 // OptionsFrom returns the compose options set by cfg: sender and
 // recipients from [smtp], the time zone and skip_empty from [briefing], and
 // the [sla] response times.
 func OptionsFrom(cfg *configs.Config) Options {
-	o := Options{From: FallbackFrom, Location: cfg.Location(), SkipEmpty: cfg.Briefing.SkipEmpty, SLA: cfg.SLAFor}
+	o := Options{From: fallbackFrom, Location: cfg.Location(), SkipEmpty: cfg.Briefing.SkipEmpty, SLA: cfg.SLAFor}
 	if cfg.SMTP != nil {
 		o.From = cfg.SMTP.From
 		o.To = cfg.SMTP.To
@@ -412,7 +412,7 @@ func newView(b *Briefing, day Date, now time.Time, opts Options) *view {
 			Tier:     oneLine(c.Tier),
 			Contacts: joinClean(c.Contacts, ", "),
 			Count:    plural(len(c.Prompts), "prompt", "prompts"),
-			Accent:   tierAccent[TierRank(c.Tier)],
+			Accent:   tierAccent[tierRank(c.Tier)],
 		}
 		for _, p := range c.Prompts {
 			n++
