@@ -8,59 +8,21 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
-// A Source brings one tracker's changes into the store: a GitHub
-// repository, the projects of a Gerrit server, the vulnerability database.
-//
-// Sync asks the tracker only for what changed since the cursor it keeps in
-// the store, and commits each page of items in the same transaction as the
-// cursor that covers it, so that an interrupted sync resumes where the last
-// committed page ended. It does not touch the index.
-type Source interface {
-	// Name identifies the source in messages and status: "github golang/go",
-	// "gerrit go-review", "vulndb".
-	Name() string
-	Sync(ctx context.Context, st *store.Store, opts SyncOptions) (SyncStats, error)
-}
-
-// SyncOptions control one sync.
-type SyncOptions struct {
-	// Since overrides how far back a source reaches on its first sync
-	// (when it has no cursor yet). Zero means the source's configuration,
-	// or its default.
-	Since time.Time
-	// MaxWait is the longest a source waits for a rate limit to reset
-	// before stopping cleanly with its cursor saved.
-	MaxWait time.Duration
-	// Progress, if set, is called after each page with the source's
-	// running totals.
-	Progress func(SyncStats)
-	// Now returns the current time; nil means time.Now.
-	Now func() time.Time
-}
-
-// SyncStats describes what a sync did.
-type SyncStats struct {
-	Source      string        `json:"source"`
-	New         int           `json:"new"`
-	Updated     int           `json:"updated"`
-	Unchanged   int           `json:"unchanged"`
-	Pages       int           `json:"pages"`
-	Requests    int           `json:"requests"`     // HTTP requests made, 304s included
-	NotModified int           `json:"not_modified"` // requests answered 304 Not Modified
-	Duration    time.Duration `json:"duration"`
-	// RateRemaining and RateReset are the API rate limit after the last
-	// request, when the source has one (-1 if unknown).
-	RateRemaining int       `json:"rate_remaining"`
-	RateReset     time.Time `json:"rate_reset,omitzero"`
-	// Estimate, if known, is how many requests the whole sync needs.
-	Estimate int `json:"estimate,omitempty"`
-	// RetryAfter is set when the source stopped early because a rate
-	// limit resets later than MaxWait allows.
-	RetryAfter time.Time `json:"retry_after,omitzero"`
-}
+// Source, SyncOptions and SyncStats are defined in package source, which the
+// source packages can import without importing package watcher.
+type (
+	// A Source brings one tracker's changes into the store; see
+	// source.Source.
+	Source = source.Source
+	// SyncOptions control one sync.
+	SyncOptions = source.Options
+	// SyncStats describes what a sync did.
+	SyncStats = source.Stats
+)
 
 // A SourceResult is the outcome of syncing one source.
 type SourceResult struct {

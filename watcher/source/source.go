@@ -1,0 +1,90 @@
+// Package source defines what a tracker source is to the rest of reciprocal:
+// the Source interface, the options of one sync and what it reports.
+//
+// The types live in this small package, which imports only the store, so
+// that the source packages (watcher/github, watcher/gerrit, watcher/vulndb)
+// can implement Source although package watcher imports them for their
+// normalizers. Package watcher re-exports them as watcher.Source,
+// watcher.SyncOptions and watcher.SyncStats.
+package source
+
+import (
+	"context"
+	"time"
+
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+// A Source brings one tracker's changes into the store: a GitHub
+// repository, the projects of a Gerrit server, the vulnerability database.
+//
+// Sync asks the tracker only for what changed since the cursor it keeps in
+// the store, and commits each page of items in the same transaction as the
+// cursor that covers it, so that an interrupted sync resumes where the last
+// committed page ended. It does not touch the index.
+type Source interface {
+	// Name identifies the source in messages and status: "github golang/go",
+	// "gerrit go-review", "vulndb".
+	Name() string
+	Sync(ctx context.Context, st *store.Store, opts Options) (Stats, error)
+}
+
+// Options control one sync.
+type Options struct {
+	// Since overrides how far back a source reaches on its first sync
+	// (when it has no cursor yet). Zero means the source's configuration,
+	// or its default.
+	Since time.Time
+	// MaxWait is the longest a source waits for a rate limit to reset
+	// before stopping cleanly with its cursor saved.
+	MaxWait time.Duration
+	// Progress, if set, is called after each page with the source's
+	// running totals.
+	Progress func(Stats)
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Stats describes what a sync did.
+type Stats struct {
+	Source      string        `json:"source"`
+	New         int           `json:"new"`
+	Updated     int           `json:"updated"`
+	Unchanged   int           `json:"unchanged"`
+	Pages       int           `json:"pages"`
+	Requests    int           `json:"requests"`     // HTTP requests made, 304s included
+	NotModified int           `json:"not_modified"` // requests answered 304 Not Modified
+	Duration    time.Duration `json:"duration"`
+	// RateRemaining and RateReset are the API rate limit after the last
+	// request, when the source has one (-1 if unknown).
+	RateRemaining int       `json:"rate_remaining"`
+	RateReset     time.Time `json:"rate_reset,omitzero"`
+	// Estimate, if known, is how many requests the whole sync needs.
+	Estimate int `json:"estimate,omitempty"`
+	// RetryAfter is set when the source stopped early because a rate
+	// limit resets later than MaxWait allows.
+	RetryAfter time.Time `json:"retry_after,omitzero"`
+	// Comments counts the comments a source stores beside its items
+	// (GitHub issue comments). New, Updated and Unchanged above count
+	// items only.
+	Comments Counts `json:"comments,omitzero"`
+}
+
+// Counts counts what a sync did with one kind of object.
+type Counts struct {
+	New       int `json:"new"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+}
+
+// Add counts one write that had the given outcome.
+func (c *Counts) Add(ch store.Change) {
+	switch ch {
+	case store.New:
+		c.New++
+	case store.Updated:
+		c.Updated++
+	default:
+		c.Unchanged++
+	}
+}
