@@ -249,3 +249,7 @@ func export(t testing.TB, d *watcher.Data) string {
 }
 
 func pages(n int) int { return int(math.Ceil(float64(n) / 100)) }
+
+func configsFor(srv *githubtest.Server) configs.GitHub {
+	return configs.GitHub{Repo: repo, APIURL: srv.URL()}
+}
