@@ -66,9 +66,15 @@ type Source struct {
 	sleep   func(context.Context, time.Duration) error
 
 	tokenOnce sync.Once
-	tokenSet  bool
-	token     string
-	origin    TokenOrigin
+	cred      *credential // set by WithToken or on the first Sync
+}
+
+// A credential is a token and where it came from. The Source holds it
+// behind a pointer so that printing a Source (%v, %+v, %#v) shows an
+// address, never the token.
+type credential struct {
+	token  string
+	origin TokenOrigin
 }
 
 // An Option changes how a Source works.
@@ -84,11 +90,9 @@ func WithHTTPClient(c *http.Client) Option {
 // unauthenticated.
 func WithToken(token string) Option {
 	return func(s *Source) {
-		s.tokenSet = true
-		s.token = token
-		s.origin = TokenOrigin{Kind: TokenGiven}
+		s.cred = &credential{token: token, origin: TokenOrigin{Kind: TokenGiven}}
 		if token == "" {
-			s.origin = TokenOrigin{Kind: NoToken}
+			s.cred.origin = TokenOrigin{Kind: NoToken}
 		}
 	}
 }
@@ -139,16 +143,18 @@ func (s *Source) Name() string { return "github " + s.repo }
 // TokenOrigin says where the Source's token comes from, looking for it if
 // it has not yet.
 func (s *Source) TokenOrigin(ctx context.Context) TokenOrigin {
-	s.findToken(ctx)
-	return s.origin
+	return s.credential(ctx).origin
 }
 
-func (s *Source) findToken(ctx context.Context) {
+// credential returns the token and its origin, looking for them once.
+func (s *Source) credential(ctx context.Context) *credential {
 	s.tokenOnce.Do(func() {
-		if !s.tokenSet {
-			s.token, s.origin = findToken(ctx, s.tokenCf)
+		if s.cred == nil {
+			tok, origin := findToken(ctx, s.tokenCf)
+			s.cred = &credential{token: tok, origin: origin}
 		}
 	})
+	return s.cred
 }
 
 // Ways the first sync's starting point was chosen (see Backfill).
@@ -261,8 +267,7 @@ func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options)
 	if opts.MaxWait == 0 {
 		opts.MaxWait = DefaultMaxWait
 	}
-	s.findToken(ctx)
-	r := &run{s: s, st: st, opts: opts, start: opts.Now()}
+	r := &run{s: s, st: st, opts: opts, start: opts.Now(), cred: s.credential(ctx)}
 	r.stats.Source = s.Name()
 	r.stats.RateRemaining = -1
 	r.newClient()
@@ -286,6 +291,7 @@ type run struct {
 	st    *store.Store
 	opts  source.Options
 	start time.Time
+	cred  *credential
 	gh    *gh.Client
 	stats source.Stats
 	later int // listings after the current one, for Estimate
@@ -303,7 +309,7 @@ func (r *run) newClient() {
 	}
 	transport = countRequests{base: transport, n: &r.stats.Requests}
 	hc := &http.Client{
-		Transport:     newHostAuth(r.s.baseURL.Host, r.s.token, transport),
+		Transport:     newHostAuth(r.s.baseURL.Host, r.cred.token, transport),
 		CheckRedirect: base.CheckRedirect,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,
@@ -572,6 +578,11 @@ func (r *run) fetch(ctx context.Context, path, etag string) (page, error) {
 		}
 		var raws []json.RawMessage
 		resp, err := r.gh.Do(ctx, req, &raws)
+		if resp != nil && resp.Response != nil && resp.Request != nil {
+			// go-github's errors keep the response, and it the
+			// request as sent, token and all: drop the token.
+			resp.Request.Header.Del("Authorization")
+		}
 		if resp != nil && resp.Response != nil && resp.Header.Get("X-RateLimit-Limit") != "" {
 			r.stats.RateRemaining = resp.Rate.Remaining
 			r.stats.RateReset = resp.Rate.Reset.Time
@@ -664,8 +675,8 @@ func (r *run) classify(resp *gh.Response, err error) failure {
 		case code >= 500:
 			return failure{msg: msg, retry: true}
 		case code == http.StatusUnauthorized:
-			msg += fmt.Sprintf(" (the token from %s was refused)", r.s.origin)
-		case code == http.StatusNotFound && !r.s.origin.Authenticated():
+			msg += fmt.Sprintf(" (the token from %s was refused)", r.cred.origin)
+		case code == http.StatusNotFound && !r.cred.origin.Authenticated():
 			msg += " (a private repository needs a token)"
 		}
 		return failure{msg: msg}

@@ -55,6 +55,7 @@ type Server struct {
 	faults   []fault
 	stats    Stats
 	lastAuth string
+	token    string // if set, the only credentials accepted
 
 	// Primary rate limit: limit requests per window; remaining until reset.
 	limit     int
@@ -268,6 +269,15 @@ func (s *Server) ResetStats() {
 	s.stats = Stats{}
 }
 
+// RequireToken makes the server answer 401 Bad credentials to requests
+// that do not carry token (as "Bearer" or "token" Authorization); "" accepts
+// every request again.
+func (s *Server) RequireToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token = token
+}
+
 // LastAuthorization returns the Authorization header of the last request.
 func (s *Server) LastAuthorization() string {
 	s.mu.Lock()
@@ -294,13 +304,19 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			s.remaining = s.limit
 			s.reset = now.Add(s.window)
 		}
+		auth := r.Header.Get("Authorization")
+		badAuth := s.token != "" && auth != "Bearer "+s.token && auth != "token "+s.token
 		var f fault
-		if len(s.faults) > 0 {
+		if len(s.faults) > 0 && !badAuth {
 			f, s.faults = s.faults[0], s.faults[1:]
 			s.stats.Faults++
 		}
 		s.mu.Unlock()
 
+		if badAuth {
+			writeError(w, http.StatusUnauthorized, "Bad credentials", "")
+			return
+		}
 		switch f.kind {
 		case ServerError:
 			writeError(w, http.StatusInternalServerError, "Server Error", "")
