@@ -48,8 +48,9 @@ type Server struct {
 	srv *httptest.Server
 
 	mu       sync.Mutex
-	issues   map[string]*object // by "owner/name#number"
-	comments map[int64]*object  // by comment ID
+	issues   map[string]*object     // by "owner/name#number"
+	comments map[int64]*object      // by comment ID
+	sorted   map[orderKey][]*object // listings in ascending order, until a Put
 	now      func() time.Time
 	hook     func(*http.Request)
 	faults   []fault
@@ -66,13 +67,19 @@ type Server struct {
 
 // An object is one issue or comment as served.
 type object struct {
-	repo    string // owner/name
+	repo    string // owner/name, lower case
 	number  int    // issue number (of the comment's issue, for comments)
 	id      int64  // comment ID; 0 for issues
 	state   string // issues only
 	created time.Time
 	updated time.Time
 	raw     []byte
+}
+
+// An orderKey names one ascending order of a listing.
+type orderKey struct {
+	issues bool
+	sort   string // "created" or "updated"
 }
 
 // Stats counts the requests a Server answered.
@@ -108,6 +115,7 @@ func NewServer() *Server {
 	s := &Server{
 		issues:   make(map[string]*object),
 		comments: make(map[int64]*object),
+		sorted:   make(map[orderKey][]*object),
 		now:      time.Now,
 		limit:    DefaultRateLimit,
 		window:   time.Hour,
@@ -158,6 +166,7 @@ func (s *Server) PutIssue(raw []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.issues[obj.repo+"#"+strconv.Itoa(obj.number)] = obj
+	clear(s.sorted)
 	return nil
 }
 
@@ -171,6 +180,7 @@ func (s *Server) PutComment(raw []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.comments[obj.id] = obj
+	clear(s.sorted)
 	return nil
 }
 
@@ -477,45 +487,20 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, issues bool) {
 		writeError(w, http.StatusUnprocessableEntity, "Validation Failed: "+err.Error(), "")
 		return
 	}
-	repo := r.PathValue("owner") + "/" + r.PathValue("name")
+	repo := strings.ToLower(r.PathValue("owner") + "/" + r.PathValue("name"))
+	s.mu.Lock()
+	order := s.order(orderKey{issues, lq.sort})
+	s.mu.Unlock()
 	var all []*object
-	keep := func(o *object) {
-		if !strings.EqualFold(o.repo, repo) || o.updated.Before(lq.since) {
-			return
-		}
-		if issues && lq.state != "all" && o.state != lq.state {
-			return
+	for _, o := range order {
+		if o.repo != repo || o.updated.Before(lq.since) || issues && lq.state != "all" && o.state != lq.state {
+			continue
 		}
 		all = append(all, o)
 	}
-	s.mu.Lock()
-	if issues {
-		for _, o := range s.issues {
-			keep(o)
-		}
-	} else {
-		for _, o := range s.comments {
-			keep(o)
-		}
+	if !lq.asc {
+		slices.Reverse(all)
 	}
-	s.mu.Unlock()
-	slices.SortFunc(all, func(a, b *object) int {
-		ka, kb := a.created, b.created
-		if lq.sort == "updated" {
-			ka, kb = a.updated, b.updated
-		}
-		c := ka.Compare(kb)
-		if c == 0 {
-			c = cmpInt(a.number, b.number)
-		}
-		if c == 0 {
-			c = cmpInt(a.id, b.id)
-		}
-		if !lq.asc {
-			c = -c
-		}
-		return c
-	})
 
 	last := max(1, (len(all)+lq.perPage-1)/lq.perPage)
 	lo := min((lq.page-1)*lq.perPage, len(all))
@@ -545,6 +530,40 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, issues bool) {
 	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	w.Write(body.Bytes())
+}
+
+// order returns the objects of a listing in ascending order of k.sort,
+// then of number and ID. It caches the order until the next Put; the
+// caller holds s.mu.
+func (s *Server) order(k orderKey) []*object {
+	if o, ok := s.sorted[k]; ok {
+		return o
+	}
+	var o []*object
+	if k.issues {
+		for _, is := range s.issues {
+			o = append(o, is)
+		}
+	} else {
+		for _, c := range s.comments {
+			o = append(o, c)
+		}
+	}
+	slices.SortFunc(o, func(a, b *object) int {
+		ka, kb := a.created, b.created
+		if k.sort == "updated" {
+			ka, kb = a.updated, b.updated
+		}
+		if c := ka.Compare(kb); c != 0 {
+			return c
+		}
+		if c := cmpInt(a.number, b.number); c != 0 {
+			return c
+		}
+		return cmpInt(a.id, b.id)
+	})
+	s.sorted[k] = o
+	return o
 }
 
 func cmpInt[T int | int64](a, b T) int {
@@ -619,7 +638,7 @@ func parseIssue(raw []byte) (*object, error) {
 	if v.State == "" {
 		v.State = "open"
 	}
-	return &object{repo: repo, number: v.Number, state: v.State, created: v.CreatedAt, updated: v.UpdatedAt, raw: bytes.TrimSpace(raw)}, nil
+	return &object{repo: strings.ToLower(repo), number: v.Number, state: v.State, created: v.CreatedAt, updated: v.UpdatedAt, raw: bytes.TrimSpace(raw)}, nil
 }
 
 // parseComment reads the fields the fake needs from a comment object.
@@ -639,7 +658,7 @@ func parseComment(raw []byte) (*object, error) {
 	if v.ID <= 0 || repo == "" || err != nil || v.UpdatedAt.IsZero() {
 		return nil, errors.New("githubtest: comment object needs id, updated_at and an issue_url naming its issue")
 	}
-	return &object{repo: repo, number: n, id: v.ID, created: v.CreatedAt, updated: v.UpdatedAt, raw: bytes.TrimSpace(raw)}, nil
+	return &object{repo: strings.ToLower(repo), number: n, id: v.ID, created: v.CreatedAt, updated: v.UpdatedAt, raw: bytes.TrimSpace(raw)}, nil
 }
 
 // repoOf returns owner/name from an API URL …/repos/OWNER/NAME[/…].
