@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -259,5 +262,63 @@ func TestSyncWaitCancelled(t *testing.T) {
 	_, err = src.Sync(ctx, d.Store, watcher.SyncOptions{})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Errorf("sync returned %v after %v; want the context's error at once", err, time.Since(start))
+	}
+}
+
+// GitHub also answers the secondary limit with 429 Too Many Requests,
+// which go-github does not type; the sync honours its Retry-After too.
+func TestSyncTooManyRequests(t *testing.T) {
+	e, want := faultEnv(t)
+	target, err := url.Parse(e.srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var n atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 2 {
+			w.Header().Set("Retry-After", "7")
+			w.WriteHeader(http.StatusTooManyRequests)
+			w.Write([]byte(`{"message":"Too many requests"}`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	cfg := configsFor(e.srv)
+	cfg.APIURL = front.URL
+	src, err := github.NewSource(cfg, github.WithToken(""), github.WithSleep(e.clock.Sleep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Sync(context.Background(), e.data.Store, e.opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := export(t, e.data); got != want {
+		t.Errorf("store differs from a sync without the limit:\n%s", firstDiff(got, want))
+	}
+	if slept, n := e.clock.Slept(); n != 1 || slept != 7*time.Second {
+		t.Errorf("slept %v in %d sleeps; want 7s once", slept, n)
+	}
+}
+
+// When a response says the budget is spent, go-github refuses the next
+// request without sending it; the sync treats that as the limit it is.
+func TestSyncRateLimitBudget(t *testing.T) {
+	e, want := faultEnv(t)
+	e.srv.SetRateLimit(2)
+	stats, err := e.sync(t)
+	var lerr *github.LimitError
+	if !errors.As(err, &lerr) {
+		t.Fatalf("sync error %v, want a *github.LimitError", err)
+	}
+	if s := e.srv.Stats(); s.Requests != 2 || stats.Requests != 2 || stats.RateRemaining != 0 {
+		t.Errorf("server saw %d requests, stats %d, remaining %d; want 2, 2, 0 (the third not sent)", s.Requests, stats.Requests, stats.RateRemaining)
+	}
+	e.clock.Advance(time.Hour + time.Second)
+	e.srv.SetRateLimit(githubtest.DefaultRateLimit)
+	e.mustSync(t)
+	if got := export(t, e.data); got != want {
+		t.Errorf("store after the retry differs from a sync without the limit:\n%s", firstDiff(got, want))
 	}
 }

@@ -30,7 +30,9 @@ type fakeClock struct {
 	sleeps []time.Duration
 }
 
-func newClock() *fakeClock { return &fakeClock{now: t0.Add(400 * 24 * time.Hour)} }
+// newClock starts at the real time (a whole second): go-github compares
+// rate-limit resets with the wall clock, so they must lie in its future.
+func newClock() *fakeClock { return &fakeClock{now: time.Now().UTC().Truncate(time.Second)} }
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()

@@ -38,7 +38,7 @@ const (
 	// before the sync gives up.
 	maxLimitWaits = 3
 	// maxPasses bounds the passes over a listing in one sync; see
-	// Source.Sync.
+	// run.list.
 	maxPasses = 5
 
 	// resetSlack is added to the primary limit's reset time, for the
@@ -50,17 +50,14 @@ const (
 	// requestTimeout bounds one request, body included, unless the
 	// WithHTTPClient client sets its own timeout.
 	requestTimeout = 2 * time.Minute
+	// backoffBase is the first retry's backoff; each retry doubles it.
+	backoffBase = time.Second
 )
-
-// backoffBase is the first retry's backoff; each retry doubles it.
-var backoffBase = time.Second
 
 // A Source syncs the issues, pull requests and issue comments of one GitHub
 // repository into the store. It implements watcher.Source.
 type Source struct {
-	repo    string // owner/name, as configured
-	since   time.Time
-	tokenCf configs.GitHub
+	cfg     configs.GitHub
 	baseURL *url.URL
 	base    *http.Client // without authentication
 	sleep   func(context.Context, time.Duration) error
@@ -124,9 +121,7 @@ func NewSource(cfg configs.GitHub, opts ...Option) (*Source, error) {
 		u.Path += "/"
 	}
 	s := &Source{
-		repo:    cfg.Repo,
-		since:   cfg.Since,
-		tokenCf: cfg,
+		cfg:     cfg,
 		baseURL: u,
 		base:    http.DefaultClient,
 		sleep:   sleepCtx,
@@ -138,7 +133,7 @@ func NewSource(cfg configs.GitHub, opts ...Option) (*Source, error) {
 }
 
 // Name returns "github owner/name".
-func (s *Source) Name() string { return "github " + s.repo }
+func (s *Source) Name() string { return "github " + s.cfg.Repo }
 
 // TokenOrigin says where the Source's token comes from, looking for it if
 // it has not yet.
@@ -150,7 +145,7 @@ func (s *Source) TokenOrigin(ctx context.Context) TokenOrigin {
 func (s *Source) credential(ctx context.Context) *credential {
 	s.tokenOnce.Do(func() {
 		if s.cred == nil {
-			tok, origin := findToken(ctx, s.tokenCf)
+			tok, origin := findToken(ctx, s.cfg)
 			s.cred = &credential{token: tok, origin: origin}
 		}
 	})
@@ -172,8 +167,8 @@ func (s *Source) Backfill(opts source.Options) (time.Time, string) {
 	switch {
 	case !opts.Since.IsZero():
 		return opts.Since.UTC().Truncate(time.Second), BackfillOption
-	case !s.since.IsZero():
-		return s.since.UTC().Truncate(time.Second), BackfillConfig
+	case !s.cfg.Since.IsZero():
+		return s.cfg.Since.UTC().Truncate(time.Second), BackfillConfig
 	}
 	now := time.Now
 	if opts.Now != nil {
@@ -201,7 +196,7 @@ func CursorName(repo, listing string) string {
 // ListComments), and whether there is one: a first sync has none.
 func (s *Source) Cursor(st *store.Store, listing string) (c Cursor, ok bool, err error) {
 	err = st.View(func(tx *store.Tx) error {
-		c, ok, err = readCursor(tx, CursorName(s.repo, listing))
+		c, ok, err = readCursor(tx, CursorName(s.cfg.Repo, listing))
 		return err
 	})
 	return c, ok, err
@@ -272,8 +267,9 @@ func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options)
 	r.stats.RateRemaining = -1
 	r.newClient()
 	var err error
-	for i, l := range []string{ListIssues, ListComments} {
-		r.later = 1 - i
+	listings := []string{ListIssues, ListComments}
+	for i, l := range listings {
+		r.later = len(listings) - 1 - i
 		if err = r.list(ctx, l); err != nil {
 			break
 		}
@@ -372,14 +368,7 @@ func parse(listing string, raw []byte) (entry, error) {
 // list brings one listing up to date: passes over it until a pass finds
 // nothing newer than where it started.
 func (r *run) list(ctx context.Context, listing string) error {
-	name := CursorName(r.s.repo, listing)
-	var cur Cursor
-	var ok bool
-	err := r.st.View(func(tx *store.Tx) error {
-		var err error
-		cur, ok, err = readCursor(tx, name)
-		return err
-	})
+	cur, ok, err := r.s.Cursor(r.st, listing)
 	if err != nil {
 		return err
 	}
@@ -409,13 +398,15 @@ func (r *run) list(ctx context.Context, listing string) error {
 // nothing newer than start.Since, so another pass would read the same.
 //
 // GitHub pages by offset. An object updated while we page moves to the end
-// of the listing, and the object after each later page boundary slides
-// into a page already read. We see this as an object met twice in one
-// pass with different updated_at; the cursor then stays at the first
-// sighting's updated_at (every object that can have slid past is at least
-// that new), and another pass reads on from there.
+// of the listing, the objects after it move up one place, and the first
+// object of the next page slides into the page already read. We see this
+// as an object met twice in one pass with different updated_at; the
+// cursor then stays at the first sighting's updated_at (every object that
+// can have slid past is at least that new), and another pass reads on
+// from there. Only a sync stopped between the slide and the second
+// sighting misses the slid object, until it next changes.
 func (r *run) pass(ctx context.Context, listing string, start Cursor) (Cursor, bool, error) {
-	name := CursorName(r.s.repo, listing)
+	name := CursorName(r.s.cfg.Repo, listing)
 	cur := start
 	high := start.Since  // newest updated_at seen in this pass
 	var rewind time.Time // where to resume after a slide, if any
@@ -525,7 +516,7 @@ func (r *run) progress() {
 // oldest change first.
 func (r *run) pageURL(listing string, since time.Time, page int) string {
 	q := url.Values{}
-	owner, name, _ := strings.Cut(r.s.repo, "/")
+	owner, name, _ := strings.Cut(r.s.cfg.Repo, "/")
 	path := "repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name) + "/issues"
 	if listing == ListIssues {
 		q.Set("state", "all")
