@@ -95,7 +95,9 @@ type Fault int
 const (
 	// ServerError answers 500 Internal Server Error.
 	ServerError Fault = iota + 1
-	// ConnReset closes the connection without a response, with a TCP reset.
+	// ConnReset closes the connection without a response, with a TCP
+	// reset. (net/http clients retry a GET once by themselves when this
+	// happens on a reused connection.)
 	ConnReset
 	// Truncate answers 200 with the real headers, but sends only the first
 	// half of the body before closing the connection.
@@ -306,15 +308,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			hook(r)
 		}
 
+		auth := r.Header.Get("Authorization")
 		s.mu.Lock()
 		s.stats.Requests++
-		s.lastAuth = r.Header.Get("Authorization")
-		now := s.now()
-		if !now.Before(s.reset) {
+		s.lastAuth = auth
+		if now := s.now(); !now.Before(s.reset) {
 			s.remaining = s.limit
 			s.reset = now.Add(s.window)
 		}
-		auth := r.Header.Get("Authorization")
+		exhausted := s.remaining <= 0
 		badAuth := s.token != "" && auth != "Bearer "+s.token && auth != "token "+s.token
 		var f fault
 		if len(s.faults) > 0 && !badAuth {
@@ -343,13 +345,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			return
 		}
 
-		s.mu.Lock()
-		exhausted := s.remaining <= 0
-		s.mu.Unlock()
 		if exhausted {
 			s.rateHeaders(w.Header())
 			writeError(w, http.StatusForbidden,
-				"API rate limit exceeded. (But here's the good news: Authenticated requests get a higher rate limit.)",
+				"API rate limit exceeded for user ID 1.",
 				"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-primary-rate-limits")
 			return
 		}
