@@ -203,7 +203,7 @@ func TestSyncRateLimitStops(t *testing.T) {
 	if lerr.Secondary || lerr.RetryAfter.Before(reset) || lerr.RetryAfter.After(reset.Add(2*time.Second)) || !stats.RetryAfter.Equal(lerr.RetryAfter) {
 		t.Errorf("LimitError %+v, stats.RetryAfter %v; want the primary limit, retry after %v", lerr, stats.RetryAfter, reset)
 	}
-	if !strings.Contains(err.Error(), reset.Format("2006-01-02T15:04")) || !strings.Contains(err.Error(), "sync again") {
+	if !strings.Contains(err.Error(), lerr.RetryAfter.UTC().Format(time.RFC3339)) || !strings.Contains(err.Error(), "sync again") {
 		t.Errorf("error %q does not say when to sync again", err)
 	}
 	if stats.RateRemaining != 0 {
