@@ -21,6 +21,7 @@ package githubtest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -416,17 +417,16 @@ func writeError(w http.ResponseWriter, code int, msg, doc string) {
 
 // listQuery is the parsed query of a listing.
 type listQuery struct {
-	state     string
-	sort      string
-	asc       bool
-	since     time.Time
-	perPage   int
-	page      int
-	forIssues bool
+	state   string
+	sort    string
+	asc     bool
+	since   time.Time
+	perPage int
+	page    int
 }
 
 func parseListQuery(q url.Values, forIssues bool) (listQuery, error) {
-	lq := listQuery{state: "open", sort: "created", perPage: 30, page: 1, forIssues: forIssues}
+	lq := listQuery{state: "open", sort: "created", perPage: 30, page: 1}
 	if v := q.Get("state"); v != "" {
 		if v != "open" && v != "closed" && v != "all" {
 			return lq, fmt.Errorf("state %q", v)
@@ -556,23 +556,13 @@ func (s *Server) order(k orderKey) []*object {
 		if c := ka.Compare(kb); c != 0 {
 			return c
 		}
-		if c := cmpInt(a.number, b.number); c != 0 {
+		if c := cmp.Compare(a.number, b.number); c != 0 {
 			return c
 		}
-		return cmpInt(a.id, b.id)
+		return cmp.Compare(a.id, b.id)
 	})
 	s.sorted[k] = o
 	return o
-}
-
-func cmpInt[T int | int64](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // linkHeader returns the Link header of page out of last.
