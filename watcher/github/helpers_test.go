@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -250,7 +249,8 @@ func export(t testing.TB, d *watcher.Data) string {
 	return b.String()
 }
 
-func pages(n int) int { return int(math.Ceil(float64(n) / 100)) }
+// pages is ⌈n/100⌉, the pages of a listing of n objects.
+func pages(n int) int { return (n + 99) / 100 }
 
 func configsFor(srv *githubtest.Server) configs.GitHub {
 	return configs.GitHub{Repo: repo, APIURL: srv.URL()}
