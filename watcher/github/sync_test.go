@@ -213,6 +213,7 @@ func TestSyncCancelEveryPage(t *testing.T) {
 			t.Fatalf("run %d committed %d pages, want 1", runs, stats.Pages)
 		}
 	}
+	t.Logf("sync completed after %d runs", runs)
 	// Issues: 3 pages and the ETag pass; comments the same.
 	if runs < 8 {
 		t.Errorf("sync completed after %d runs; want at least 8 interruptions", runs)
