@@ -14,6 +14,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 )
@@ -75,9 +76,7 @@ type ImportOptions struct {
 }
 
 // Counts counts what an import did with one shape of object.
-type Counts struct {
-	New, Updated, Unchanged int
-}
+type Counts = source.Counts
 
 // A LineError is a bad line of an imported file.
 type LineError struct {
@@ -187,14 +186,7 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 				c = new(Counts)
 				res.Counts[l.shape] = c
 			}
-			switch ch {
-			case store.New:
-				c.New++
-			case store.Updated:
-				c.Updated++
-			default:
-				c.Unchanged++
-			}
+			c.Add(ch)
 		}
 		return nil
 	})

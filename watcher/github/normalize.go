@@ -1,6 +1,3 @@
-// Package github reads the Go issue tracker (and any other GitHub
-// repository): it turns GitHub REST issue and comment objects into items, and
-// syncs them incrementally into the store.
 package github
 
 import (
