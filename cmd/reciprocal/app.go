@@ -26,6 +26,8 @@ type app struct {
 	exitCode int // set by commands that succeed but want a non-zero status
 
 	cfg *configs.Config // loaded by config()
+
+	srcOpts sourceOptions // how sources are built (the demo points them at its servers)
 }
 
 // configPath returns the configuration file to read and whether the user

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
 )
 
 func TestMain(m *testing.M) {
@@ -41,6 +43,47 @@ func TestScript(t *testing.T) {
 			}
 			return false, nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"fakegithub": cmdFakeGitHub,
+			"expand":     cmdExpand,
+		},
 		RequireExplicitExec: true,
 	})
+}
+
+// cmdFakeGitHub starts a fake GitHub API serving the issue and comment
+// objects of the given JSON Lines files, and sets $GITHUB_URL to its base
+// URL. "fakegithub -down" sets $GITHUB_URL to a server that is not there.
+func cmdFakeGitHub(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! fakegithub")
+	}
+	if len(args) == 1 && args[0] == "-down" {
+		srv := githubtest.NewServer()
+		url := srv.URL()
+		srv.Close()
+		ts.Setenv("GITHUB_URL", url)
+		return
+	}
+	srv := githubtest.NewServer()
+	ts.Defer(srv.Close)
+	for _, name := range args {
+		f, err := os.Open(ts.MkAbs(name))
+		ts.Check(err)
+		_, err = srv.AddJSONL(f)
+		f.Close()
+		ts.Check(err)
+	}
+	ts.Setenv("GITHUB_URL", srv.URL())
+}
+
+// cmdExpand replaces $VAR and ${VAR} in the named files with the script's
+// environment, so that configuration files can name the fake servers.
+func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
+	for _, name := range args {
+		path := ts.MkAbs(name)
+		data, err := os.ReadFile(path)
+		ts.Check(err)
+		ts.Check(os.WriteFile(path, []byte(os.Expand(string(data), ts.Getenv)), 0o644))
+	}
 }

@@ -728,3 +728,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 var _ source.Source = (*Source)(nil)
+
+// HasCursor reports whether the repository has been synced before: a
+// source without a cursor makes its first sync, reaching back as far as
+// Backfill says.
+func (s *Source) HasCursor(st *store.Store) (bool, error) {
+	_, ok, err := s.Cursor(st, ListIssues)
+	return ok, err
+}
