@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -40,7 +41,12 @@ func DecodeStrict(file string, data []byte, v any) error {
 		if errors.As(err, &pe) {
 			return &FileError{File: file, Line: pe.Position.Line, Col: pe.Position.Col, Msg: strings.TrimPrefix(pe.Message, "toml: ")}
 		}
-		return &FileError{File: file, Msg: err.Error()}
+		// Type mismatches come as "toml: line 9 (last key "a.b"): incompatible types: ...".
+		if m := decodeErrRE.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return &FileError{File: file, Line: line, Msg: fmt.Sprintf("%s: %s", m[2], m[3])}
+		}
+		return &FileError{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
 	}
 	var errs []error
 	for _, k := range md.Undecoded() {
@@ -60,6 +66,8 @@ func DecodeStrict(file string, data []byte, v any) error {
 	}
 	return errors.Join(errs...)
 }
+
+var decodeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
 func isUndecodedParent(md toml.MetaData, k toml.Key) bool {
 	parent := k[:len(k)-1].String()
