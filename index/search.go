@@ -260,10 +260,21 @@ func hitFrom(m *search.DocumentMatch) Hit {
 	}
 	h.Packages = strs(FieldPackages)
 	h.Labels = strs(FieldLabels)
+	// The snippet is the first fragment that marks a term: Bleve also
+	// returns unmarked fragments of fields where no term was found.
+	var first Snippet
 	for _, f := range []string{FieldTitle, FieldBody, FieldComments} {
-		if frags := m.Fragments[f]; len(frags) > 0 && h.Snippet == "" {
-			h.Snippet = Snippet(frags[0])
+		for _, frag := range m.Fragments[f] {
+			if first == "" {
+				first = Snippet(frag)
+			}
+			if h.Snippet == "" && strings.Contains(frag, markStart) {
+				h.Snippet = Snippet(frag)
+			}
 		}
+	}
+	if h.Snippet == "" {
+		h.Snippet = first
 	}
 	if len(m.Locations) > 0 {
 		h.Terms = make(map[string][]string)

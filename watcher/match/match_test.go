@@ -56,6 +56,7 @@ func TestMatchRules(t *testing.T) {
 		issue{N: 5, Title: "crypto/tls/internal/fips140tls: ticket session resumption in FIPS mode", Body: "Sub-package.", Updated: daysAgo(1)}.String(),
 		issue{N: 6, Title: "x/crypto/ssh/agent: forwarding breaks", Body: "The ssh agent forwarding fails.", Updated: daysAgo(1)}.String(),
 		issue{N: 7, Title: "cmd/go: ssh URLs", Body: "go get over ssh.", Updated: daysAgo(1)}.String(),
+		issue{N: 8, Title: "crypto/tls: handshake speed-up", Body: "This also makes session resumption faster.", Updated: daysAgo(1)}.String(),
 		change{N: 100, Subject: "crypto/tls: rotate session ticket keys", Message: "Resumption keys rotate.", Files: []string{"src/crypto/tls/ticket.go"}, Updated: daysAgo(1)}.String(),
 		change{Project: "crypto", N: 101, Subject: "ssh/agent: fix forwarding", Message: "The ssh agent works.", Files: []string{"ssh/agent/client.go"}, Updated: daysAgo(1)}.String(),
 		vuln{ID: "GO-2026-0001", Summary: "Session resumption bypass in crypto/tls", Details: "Session tickets could be replayed.", Imports: []string{"crypto/tls"}, Published: daysAgo(1)}.String(),
@@ -112,6 +113,10 @@ func TestMatchRules(t *testing.T) {
 	}
 	if tr := p.Trigger(); tr.Kind != queue.TriggerMatch || tr.Description != "matched: open issue" || !tr.At.Equal(now) {
 		t.Errorf("first trigger = %+v", tr)
+	}
+	// The snippet comes from where the terms are, here the body.
+	if s := f.mustPrompt("acme", "tls-tickets", "golang/go#8").Reasons.Snippet.Text(); s != "This also makes «session» «resumption» faster." {
+		t.Errorf("body snippet = %q", s)
 	}
 	if p := f.mustPrompt("acme", "crypto-anything", "golang/go#1"); p.Reasons.Terms != nil || p.Reasons.Snippet != "" {
 		t.Errorf("a concern without a query has terms: %+v", p.Reasons)
