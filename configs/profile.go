@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -93,23 +94,26 @@ func PriorityRank(p string) int { return slices.Index(Priorities, p) + 1 }
 
 // A Date is a calendar day, written in TOML as a local date (2023-05-10)
 // or a string ("2023-05-10"). It is held as midnight UTC.
-type Date struct{ time.Time }
+type Date struct {
+	time.Time
+	bad string // what was written instead of a date, reported by validation
+}
 
 // UnmarshalTOML accepts a TOML date or date-time, or a "YYYY-MM-DD" string.
+// Anything else is kept for ParseProfile to report with the other problems.
 func (d *Date) UnmarshalTOML(v any) error {
 	switch v := v.(type) {
 	case time.Time:
 		d.Time = time.Date(v.Year(), v.Month(), v.Day(), 0, 0, 0, 0, time.UTC)
 		return nil
 	case string:
-		t, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			return fmt.Errorf("date %q: want YYYY-MM-DD, like 2023-05-10", v)
+		if t, err := time.Parse(time.DateOnly, v); err == nil {
+			d.Time = t
+			return nil
 		}
-		d.Time = t
-		return nil
 	}
-	return fmt.Errorf("want a date like 2023-05-10, not %v", v)
+	d.bad = fmt.Sprint(v)
+	return nil
 }
 
 // String formats the day as YYYY-MM-DD, or "" for the zero Date.
@@ -124,7 +128,28 @@ func (d Date) String() string {
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // UnmarshalText parses YYYY-MM-DD.
-func (d *Date) UnmarshalText(b []byte) error { return d.UnmarshalTOML(string(b)) }
+func (d *Date) UnmarshalText(b []byte) error {
+	if err := d.UnmarshalTOML(string(b)); err != nil || d.bad != "" {
+		return fmt.Errorf("date %q: want YYYY-MM-DD, like 2023-05-10", b)
+	}
+	return nil
+}
+
+// MarshalJSON writes "YYYY-MM-DD" (not the time.Time it holds).
+func (d Date) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads "YYYY-MM-DD".
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s == "" {
+		d.Time = time.Time{}
+		return nil
+	}
+	return d.UnmarshalText([]byte(s))
+}
 
 // Concern returns the concern with the given ID, or nil.
 func (p *Profile) Concern(id string) *Concern {
@@ -191,17 +216,20 @@ func LoadProfiles(dir string) (Profiles, error) {
 			errs = append(errs, fmt.Errorf("clients: %w", err))
 			continue
 		}
-		p, err := ParseProfile(f, data)
-		if err != nil {
-			errs = append(errs, err)
+		p, perrs := parseProfile(f, data)
+		if p != nil && p.ID != "" {
+			if other, dup := seen[p.ID]; dup {
+				perrs = append(perrs, &FileError{File: f, Line: topKeyLine(data, "id"),
+					Msg: fmt.Sprintf("duplicate client id %q: %s has it too; give each client its own id", p.ID, other)})
+			} else {
+				seen[p.ID] = f
+			}
+		}
+		if len(perrs) > 0 {
+			sortByLine(perrs)
+			errs = append(errs, perrs...)
 			continue
 		}
-		if other, dup := seen[p.ID]; dup {
-			errs = append(errs, &FileError{File: f, Line: keyLine(data, []string{"id"}),
-				Msg: fmt.Sprintf("duplicate client id %q: %s has it too; give each client its own id", p.ID, other)})
-			continue
-		}
-		seen[p.ID] = f
 		out = append(out, p)
 	}
 	if len(errs) > 0 {
@@ -219,12 +247,34 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 // *FileError values (joined when there are several); each one names the
 // client and the concern it concerns.
 func ParseProfile(file string, data []byte) (*Profile, error) {
+	p, errs := parseProfile(file, data)
+	if len(errs) > 0 {
+		sortByLine(errs)
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
+
+func sortByLine(errs []error) {
+	line := func(err error) int {
+		var fe *FileError
+		if errors.As(err, &fe) {
+			return fe.Line
+		}
+		return 0
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return line(errs[i]) < line(errs[j]) })
+}
+
+// parseProfile decodes and checks a profile. It returns the profile as
+// decoded (nil if it could not be) and every problem found.
+func parseProfile(file string, data []byte) (*Profile, []error) {
 	p := &Profile{}
-	if err := DecodeStrict(file, data, p); err != nil {
-		return nil, err
+	fatal, errs := decodeLenient(file, data, p)
+	if fatal != nil {
+		return nil, []error{fatal}
 	}
 	p.Path = file
-	var errs []error
 	bad := func(line int, format string, args ...any) {
 		errs = append(errs, &FileError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
 	}
@@ -235,6 +285,7 @@ func ParseProfile(file string, data []byte) (*Profile, error) {
 		bad(0, "id is required, like id = %q (a short lowercase name for the client)", suggestID(file))
 	case !idPattern.MatchString(p.ID):
 		bad(top("id"), "client id %q: use lowercase letters, digits, '.', '-' or '_' (at most 64), like %q", p.ID, suggestID(p.ID))
+		who = fmt.Sprintf("client %q", p.ID)
 	default:
 		who = "client " + p.ID
 	}
@@ -277,7 +328,10 @@ func ParseProfile(file string, data []byte) (*Profile, error) {
 		if strings.TrimSpace(c.Summary) == "" {
 			bad(concernKeyLine(data, i, ""), "%s: summary is required: what the client told you, in a sentence", what)
 		}
-		if c.Told.IsZero() {
+		switch {
+		case c.Told.bad != "":
+			bad(line("told"), "%s: told %q: want a day like 2023-05-10", what, c.Told.bad)
+		case c.Told.IsZero():
 			bad(concernKeyLine(data, i, ""), "%s: told is required: the day the client told you, like told = 2023-05-10", what)
 		}
 		switch c.Priority {
@@ -316,11 +370,7 @@ func ParseProfile(file string, data []byte) (*Profile, error) {
 			bad(concernKeyLine(data, i, ""), "%s: give packages, a query, or both: a concern without either would match everything", what)
 		}
 	}
-	if len(errs) > 0 {
-		sort.SliceStable(errs, func(i, j int) bool { return errs[i].(*FileError).Line < errs[j].(*FileError).Line })
-		return nil, errors.Join(errs...)
-	}
-	return p, nil
+	return p, errs
 }
 
 func sortedSet(s []string) []string {

@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,6 +51,18 @@ func TestLoadProfiles(t *testing.T) {
 	rsa := ps.Client("globex").Concern("rsa")
 	if rsa.Told.String() != "2024-02-03" {
 		t.Errorf("told as a date-time = %v", rsa.Told)
+	}
+}
+
+func TestDateJSON(t *testing.T) {
+	d := Date{Time: time.Date(2023, 5, 10, 0, 0, 0, 0, time.UTC)}
+	b, err := json.Marshal(struct{ Told Date }{d})
+	if err != nil || string(b) != `{"Told":"2023-05-10"}` {
+		t.Fatalf("json = %s, %v", b, err)
+	}
+	var back struct{ Told Date }
+	if err := json.Unmarshal(b, &back); err != nil || !back.Told.Equal(d.Time) {
+		t.Errorf("round trip = %v, %v", back.Told, err)
 	}
 }
 
@@ -104,13 +117,15 @@ func TestProfileErrors(t *testing.T) {
 		{"no told", strings.Replace(goodProfile, "told     = 2023-05-10\n", "", 1),
 			[]string{`p.toml:5: client acme, concern tls: told is required`}},
 		{"bad told", strings.Replace(goodProfile, "2023-05-10", `"May 10"`, 1),
-			[]string{`p.toml:8:13: date "May 10": want YYYY-MM-DD`}},
+			[]string{`p.toml:8: client acme, concern tls: told "May 10": want a day like 2023-05-10`}},
 		{"wrong type", strings.Replace(goodProfile, `["crypto/tls"]`, `"crypto/tls"`, 1),
 			[]string{`p.toml:9: concern.packages: incompatible types: TOML value has type string; destination has type slice`}},
 		{"no concerns", "id = \"acme\"\nname = \"Acme\"\ntier = \"gold\"\n",
 			[]string{`client acme: no [[concern]]`}},
 		{"second concern's line", goodProfile + "\n[[concern]]\nid = \"b\"\nsummary = \"b\"\ntold = 2024-01-01\nquery = \"x\"\npriority = \"hi\"\n",
 			[]string{`p.toml:16: client acme, concern b: priority "hi"`}},
+		{"unknown key and bad values together", strings.Replace(goodProfile, `"gold"`, `"tin"`, 1) + "qurey = \"x\"\nkinds = [\"bug\"]\n",
+			[]string{`p.toml:3: client acme: tier "tin"`, `p.toml:10: unknown key "concern.qurey"`, `p.toml:11: client acme, concern tls: kind "bug"`}},
 		{"several errors", strings.Replace(strings.Replace(goodProfile, `"gold"`, `"tin"`, 1), `"crypto/tls"`, `"../x"`, 1) + "priority = \"max\"\n",
 			[]string{`tier "tin"`, `package "../x"`, `priority "max"`}},
 	} {
