@@ -499,3 +499,43 @@ func (r *runner) published(tx *store.Tx, id string) (time.Time, error) {
 	}
 	return it.Created, nil
 }
+
+// A ConcernStatus says when a concern was last evaluated over the whole
+// index and whether that was with its current packages, query and kinds.
+type ConcernStatus struct {
+	Evaluated time.Time `json:"evaluated,omitzero"`
+	// Current is false for a new or changed concern: the next run
+	// evaluates it over the whole index.
+	Current bool `json:"current"`
+}
+
+// Status reports the evaluation status of every concern of profiles.
+func Status(st *store.Store, profiles configs.Profiles) (map[ConcernID]ConcernStatus, error) {
+	out := make(map[ConcernID]ConcernStatus)
+	err := st.View(func(tx *store.Tx) error {
+		b, err := tx.Bucket(bucketConcerns)
+		if err != nil {
+			return err
+		}
+		for _, p := range profiles {
+			for i := range p.Concerns {
+				c := &p.Concerns[i]
+				id := ConcernID{p.ID, c.ID}
+				var s concernState
+				if b != nil {
+					if v := b.Get([]byte(p.ID + "\x00" + c.ID)); v != nil {
+						if err := json.Unmarshal(v, &s); err != nil {
+							return fmt.Errorf("concern %s: %w", id, err)
+						}
+					}
+				}
+				out[id] = ConcernStatus{Evaluated: s.Evaluated, Current: s.Fingerprint == Fingerprint(c)}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	return out, nil
+}

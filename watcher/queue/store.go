@@ -274,3 +274,20 @@ func Wake(tx *store.Tx, now time.Time) (int, error) {
 	}
 	return len(woken), nil
 }
+
+// A ConcernKey names a client's concern.
+type ConcernKey struct{ Client, Concern string }
+
+// CountsByConcern counts prompts by concern and stored state.
+func CountsByConcern(tx *store.Tx) (map[ConcernKey]map[State]int, error) {
+	out := make(map[ConcernKey]map[State]int)
+	err := Scan(tx, nil, func(p *Prompt) error {
+		k := ConcernKey{p.Client, p.Concern}
+		if out[k] == nil {
+			out[k] = make(map[State]int)
+		}
+		out[k][p.State]++
+		return nil
+	})
+	return out, err
+}
