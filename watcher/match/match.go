@@ -451,7 +451,8 @@ func (r *runner) apply(tx *store.Tx, ce *concernEval, h *index.Hit, whole bool) 
 		}
 		if !recent {
 			p.State = queue.History
-		} else if info.Kind == index.KindVuln && !info.Published.IsZero() && !info.Published.Before(r.lookback) {
+		} else if info.Kind == index.KindVuln && info.State != index.StateWithdrawn &&
+			!info.Published.IsZero() && !info.Published.Before(r.lookback) {
 			p.ClockStart = info.Published
 		}
 		if err := queue.Put(tx, p); err != nil {

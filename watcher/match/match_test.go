@@ -375,10 +375,12 @@ func TestLookback(t *testing.T) {
 		vuln{ID: "GO-2025-0001", Summary: "crypto/tls: old vuln", Imports: []string{"crypto/tls"}, Published: daysAgo(300)}.String(),
 		// Published long ago, amended recently: still old.
 		vuln{ID: "GO-2025-0002", Summary: "crypto/tls: old vuln, amended", Imports: []string{"crypto/tls"}, Published: daysAgo(300), Modified: daysAgo(1)}.String(),
+		// Withdrawn: queued, but no clock runs.
+		vuln{ID: "GO-2026-0002", Summary: "crypto/tls: withdrawn vuln", Imports: []string{"crypto/tls"}, Published: daysAgo(2), Modified: daysAgo(1), Withdrawn: daysAgo(1)}.String(),
 	)
 	res := f.run()
-	if len(res.New) != 2 || res.History != 3 {
-		t.Errorf("first run: %d new, %d history; want 2 and 3", len(res.New), res.History)
+	if len(res.New) != 3 || res.History != 3 {
+		t.Errorf("first run: %d new, %d history; want 3 and 3", len(res.New), res.History)
 	}
 	for item, want := range map[string]queue.State{
 		"golang/go#1": queue.Open, "golang/go#2": queue.History,
@@ -391,9 +393,9 @@ func TestLookback(t *testing.T) {
 	if p := f.mustPrompt("acme", "tls", "GO-2026-0001"); !p.ClockStart.Equal(daysAgo(2)) || !p.Item.Published.Equal(daysAgo(2)) {
 		t.Errorf("new vuln: clock %v, published %v", p.ClockStart, p.Item.Published)
 	}
-	for _, id := range []string{"GO-2025-0001", "GO-2025-0002"} {
+	for _, id := range []string{"GO-2025-0001", "GO-2025-0002", "GO-2026-0002"} {
 		if p := f.mustPrompt("acme", "tls", id); !p.ClockStart.IsZero() {
-			t.Errorf("old vuln %s started a clock", id)
+			t.Errorf("old or withdrawn vuln %s started a clock", id)
 		}
 	}
 	// History is never in the queue.
@@ -402,7 +404,7 @@ func TestLookback(t *testing.T) {
 		queued = append(queued, e.Item.ID)
 	}
 	slices.Sort(queued)
-	if want := []string{"GO-2026-0001", "golang/go#1"}; !slices.Equal(queued, want) {
+	if want := []string{"GO-2026-0001", "GO-2026-0002", "golang/go#1"}; !slices.Equal(queued, want) {
 		t.Errorf("queue = %v, want %v", queued, want)
 	}
 	clock, err := queue.OnTheClock(f.d.Store, f.profiles, f.now, DefaultLookback)
