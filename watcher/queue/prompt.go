@@ -28,9 +28,10 @@
 //	           (decided when read, so read-only commands see it too)
 //	dismissed  never again for this client, concern and item: milestones do
 //	           not re-open it
-//	history    a match found when a concern was first evaluated, on an item
-//	           last updated before the look-back window: shown with the
-//	           client, never in the queue, re-opened by a later milestone
+//	history    a first match on an item last updated before the look-back
+//	           window (typically found when a concern is first evaluated):
+//	           shown with the client, never in the queue, re-opened by a
+//	           later milestone
 //
 // # Key schema (buckets of the store)
 //
