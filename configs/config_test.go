@@ -101,7 +101,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level key", "clients = \"c\"\ndata_dri = \"x\"\n", `reciprocal.toml:2: unknown key "data_dri" (did you mean "data_dir"?)`},
 		{"unknown key in array table", "[[github]]\nrepo = \"golang/go\"\n\n[[gerrit]]\nurl = \"https://go-review.googlesource.com\"\nproject = [\"go\"]\n", `reciprocal.toml:6: unknown key "gerrit.project" (did you mean "projects"?)`},
 		{"unknown table", "[smpt]\nhost = \"x\"\n", `reciprocal.toml:1: unknown key "smpt"`},
-		{"wrong type", "[[github]]\nrepo = 5\n", `reciprocal.toml:2: key "github.repo": incompatible types: TOML value has type int64; destination has type string`},
+		{"wrong type", "[[github]]\nrepo = 5\n", `reciprocal.toml:2: github.repo: incompatible types: TOML value has type int64; destination has type string`},
 		{"bad repo", "[[github]]\nrepo = \"golang\"\n", `reciprocal.toml:2: github repo "golang": want owner/name`},
 		{"bad url", "[[github]]\nrepo = \"a/b\"\napi_url = \"ftp://x\"\n", `reciprocal.toml:3: github api_url "ftp://x": want an http or https URL`},
 		{"no projects", "[[gerrit]]\nurl = \"https://go-review.googlesource.com\"\n", "list at least one project"},

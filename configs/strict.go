@@ -35,19 +35,42 @@ func (e *FileError) Error() string {
 // does not have, naming the closest key it does have. Errors are
 // *FileError values (joined when there are several).
 func DecodeStrict(file string, data []byte, v any) error {
+	fatal, unknown := decodeLenient(file, data, v)
+	if fatal != nil {
+		return fatal
+	}
+	return errors.Join(unknown...)
+}
+
+func decodeMeta(file string, data []byte, v any) (toml.MetaData, error) {
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(v)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return &FileError{File: file, Line: pe.Position.Line, Col: pe.Position.Col, Msg: strings.TrimPrefix(pe.Message, "toml: ")}
+			return md, &FileError{File: file, Line: pe.Position.Line, Col: pe.Position.Col, Msg: strings.TrimPrefix(pe.Message, "toml: ")}
 		}
-		// Type mismatches come as plain errors: "toml: line 2 (last key "x"): …".
-		if m := typeErrRE.FindStringSubmatch(err.Error()); m != nil {
+		// Type mismatches come as "toml: line 9 (last key "a.b"): incompatible types: ...".
+		if m := decodeErrRE.FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			return &FileError{File: file, Line: line, Msg: fmt.Sprintf("key %s: %s", m[2], m[3])}
+			return md, &FileError{File: file, Line: line, Msg: fmt.Sprintf("%s: %s", m[2], m[3])}
 		}
-		return &FileError{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+		return md, &FileError{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
 	}
+	return md, nil
+}
+
+// decodeLenient decodes data into v and returns, besides a fatal error, the
+// keys v does not have as *FileError values, so that a caller can report
+// them along with the problems it finds in what was decoded.
+func decodeLenient(file string, data []byte, v any) (fatal error, unknown []error) {
+	md, err := decodeMeta(file, data, v)
+	if err != nil {
+		return err, nil
+	}
+	return nil, undecoded(file, data, v, md)
+}
+
+func undecoded(file string, data []byte, v any, md toml.MetaData) []error {
 	var errs []error
 	for _, k := range md.Undecoded() {
 		// Report only the outermost unknown key of a table.
@@ -64,10 +87,10 @@ func DecodeStrict(file string, data []byte, v any) error {
 		}
 		errs = append(errs, &FileError{File: file, Line: keyLine(data, k), Msg: msg})
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
-var typeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key (".*")\): (.*)$`)
+var decodeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
 func isUndecodedParent(md toml.MetaData, k toml.Key) bool {
 	parent := k[:len(k)-1].String()

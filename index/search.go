@@ -260,14 +260,21 @@ func hitFrom(m *search.DocumentMatch) Hit {
 	}
 	h.Packages = strs(FieldPackages)
 	h.Labels = strs(FieldLabels)
-	// The snippet is the first fragment that shows a matched term; the
-	// highlighter also returns fragments of fields without any.
+	// The snippet is the first fragment that marks a term: Bleve also
+	// returns unmarked fragments of fields where no term was found.
+	var first Snippet
 	for _, f := range []string{FieldTitle, FieldBody, FieldComments} {
 		for _, frag := range m.Fragments[f] {
+			if first == "" {
+				first = Snippet(frag)
+			}
 			if h.Snippet == "" && strings.Contains(frag, markStart) {
 				h.Snippet = Snippet(frag)
 			}
 		}
+	}
+	if h.Snippet == "" {
+		h.Snippet = first
 	}
 	if len(m.Locations) > 0 {
 		h.Terms = make(map[string][]string)

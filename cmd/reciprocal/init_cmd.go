@@ -45,7 +45,11 @@ the token itself).`,
 				}
 			}
 			if len(existing) > 0 {
-				return withHint(fmt.Errorf("init: %s %s; nothing was written", strings.Join(existing, " and "), plural(len(existing), "already exists", "already exist")),
+				verb := "already exists"
+				if len(existing) > 1 {
+					verb = "already exist"
+				}
+				return withHint(fmt.Errorf("init: %s %s; nothing was written", strings.Join(existing, " and "), verb),
 					"edit the existing files, or move them away and run 'reciprocal init' again")
 			}
 			if err := os.MkdirAll(filepath.Dir(clientPath), 0o755); err != nil {

@@ -37,11 +37,3 @@ func printable(s string) string {
 		return r
 	}, s)
 }
-
-// plural returns one or many by n.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

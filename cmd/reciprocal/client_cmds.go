@@ -1,0 +1,428 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/spf13/cobra"
+
+	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/match"
+	"github.com/reciprocal-access/reciprocal/watcher/queue"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+func init() {
+	commands = append(commands, (*app).clientsCommand, (*app).clientCommand, (*app).checkConfigCommand)
+}
+
+// openDataIfAny opens the data directory for reading, or returns nil if
+// nothing was synced or imported yet.
+func (a *app) openDataIfAny() (*watcher.Data, error) {
+	d, err := a.openData(false)
+	if errors.Is(err, store.ErrNoStore) {
+		return nil, nil
+	}
+	return d, err
+}
+
+// clientSummary is a client in 'reciprocal clients --json'.
+type clientSummary struct {
+	ID       string              `json:"id"`
+	Name     string              `json:"name"`
+	Tier     string              `json:"tier"`
+	Concerns []string            `json:"concerns"`
+	Prompts  map[queue.State]int `json:"prompts"`
+}
+
+func (a *app) clientsCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "clients",
+		Short: "List clients with their tier, concerns and prompts",
+		Long: `Clients lists the client profiles (one TOML file per client in the clients
+directory of the configuration) with their tier, their concerns, and how many
+of their prompts are open, snoozed, done and history.`,
+		Example: "  reciprocal clients",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			profiles, err := a.profiles()
+			if err != nil {
+				return err
+			}
+			now, err := a.now()
+			if err != nil {
+				return err
+			}
+			counts := map[string]map[queue.State]int{}
+			d, err := a.openDataIfAny()
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				defer d.Close()
+				err := d.Store.View(func(tx *store.Tx) error {
+					for _, p := range profiles {
+						n := map[queue.State]int{}
+						err := queue.ForClient(tx, p.ID, func(pr *queue.Prompt) error {
+							if p.Concern(pr.Concern) != nil {
+								n[pr.StateAt(now)]++
+							}
+							return nil
+						})
+						if err != nil {
+							return err
+						}
+						counts[p.ID] = n
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+			var out []clientSummary
+			for _, p := range profiles {
+				s := clientSummary{ID: p.ID, Name: p.Name, Tier: p.Tier, Prompts: counts[p.ID]}
+				if s.Prompts == nil {
+					s.Prompts = map[queue.State]int{}
+				}
+				for _, c := range p.Concerns {
+					s.Concerns = append(s.Concerns, c.ID)
+				}
+				out = append(out, s)
+			}
+			if asJSON {
+				if out == nil {
+					out = []clientSummary{}
+				}
+				return a.printJSON(out)
+			}
+			if len(out) == 0 {
+				cfg, _ := a.config()
+				fmt.Fprintf(a.stdout, "no client profiles in %s\n", cfg.ClientsDir())
+				return nil
+			}
+			sort.SliceStable(out, func(i, j int) bool { return configs.TierRank(out[i].Tier) > configs.TierRank(out[j].Tier) })
+			for _, s := range out {
+				fmt.Fprintf(a.stdout, "%-12s %-24s %-9s %s  %d open  %d snoozed  %d done  %d history\n",
+					s.ID, s.Name, s.Tier, plural(len(s.Concerns), "concern"), s.Prompts[queue.Open], s.Prompts[queue.Snoozed], s.Prompts[queue.Done], s.Prompts[queue.History])
+				fmt.Fprintf(a.stdout, "%-12s %s\n", "", strings.Join(s.Concerns, ", "))
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of clients")
+	return c
+}
+
+// consultation is something done with a prompt, for the client view.
+type consultation struct {
+	At      time.Time `json:"at"`
+	Action  string    `json:"action"`
+	Note    string    `json:"note,omitempty"`
+	Prompt  string    `json:"prompt"`
+	Concern string    `json:"concern"`
+	Item    string    `json:"item"`
+	Title   string    `json:"title"`
+}
+
+func (a *app) clientCommand() *cobra.Command {
+	var (
+		asJSON bool
+		limit  int
+	)
+	c := &cobra.Command{
+		Use:   "client ID",
+		Short: "Show a client: profile, consultations and history matches",
+		Long: `Client shows a client's profile, every consultation you recorded (prompts
+marked done, with their notes, and dismissed), newest first, and the history
+matches: items matched when a concern was first evaluated that were older than
+the look-back window.`,
+		Example: "  reciprocal client acme",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit <= 0 {
+				return usagef("-n %d: want a positive number", limit)
+			}
+			profiles, err := a.profiles()
+			if err != nil {
+				return err
+			}
+			p := profiles.Client(args[0])
+			if p == nil {
+				return unknownClient(args[0], profiles)
+			}
+			now, err := a.now()
+			if err != nil {
+				return err
+			}
+			var (
+				cons    []consultation
+				history []*queue.Prompt
+				counts  = map[string]map[queue.State]int{}
+			)
+			d, err := a.openDataIfAny()
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				defer d.Close()
+				err := d.Store.View(func(tx *store.Tx) error {
+					return queue.ForClient(tx, p.ID, func(pr *queue.Prompt) error {
+						if p.Concern(pr.Concern) == nil {
+							return nil
+						}
+						if counts[pr.Concern] == nil {
+							counts[pr.Concern] = map[queue.State]int{}
+						}
+						counts[pr.Concern][pr.StateAt(now)]++
+						for _, ev := range pr.Log {
+							if ev.Action == queue.ActionDone || ev.Action == queue.ActionDismissed {
+								cons = append(cons, consultation{At: ev.At, Action: ev.Action, Note: ev.Note, Prompt: pr.ID,
+									Concern: pr.Concern, Item: pr.Item.ID, Title: pr.Item.Title})
+							}
+						}
+						if pr.State == queue.History {
+							history = append(history, pr)
+						}
+						return nil
+					})
+				})
+				if err != nil {
+					return err
+				}
+			}
+			sort.SliceStable(cons, func(i, j int) bool { return cons[i].At.After(cons[j].At) })
+			sort.SliceStable(history, func(i, j int) bool { return history[i].Item.Updated.After(history[j].Item.Updated) })
+			if asJSON {
+				type hist struct {
+					Prompt  string         `json:"prompt"`
+					Concern string         `json:"concern"`
+					Item    queue.ItemInfo `json:"item"`
+					Reasons queue.Reasons  `json:"reasons"`
+				}
+				out := struct {
+					*configs.Profile
+					Consultations []consultation `json:"consultations"`
+					History       []hist         `json:"history"`
+				}{Profile: p, Consultations: cons, History: []hist{}}
+				if out.Consultations == nil {
+					out.Consultations = []consultation{}
+				}
+				for _, h := range history {
+					out.History = append(out.History, hist{h.ID, h.Concern, h.Item, h.Reasons})
+				}
+				return a.printJSON(out)
+			}
+			w := a.stdout
+			loc := a.location()
+			fmt.Fprintf(w, "%s  %s  (%s)\n", p.ID, p.Name, p.Tier)
+			if len(p.Contacts) > 0 {
+				fmt.Fprintf(w, "contacts: %s\n", strings.Join(p.Contacts, ", "))
+			}
+			if p.Notes != "" {
+				fmt.Fprintf(w, "notes:    %s\n", p.Notes)
+			}
+			fmt.Fprintf(w, "profile:  %s\n", p.Path)
+			fmt.Fprintf(w, "\nconcerns:\n")
+			for _, c := range p.Concerns {
+				via := ""
+				if c.Via != "" {
+					via = " (" + c.Via + ")"
+				}
+				fmt.Fprintf(w, "  %s  [%s]  told %s%s\n", c.ID, c.Priority, c.Told, via)
+				fmt.Fprintf(w, "    %s\n", c.Summary)
+				fmt.Fprintf(w, "    %s\n", describeConcern(&c))
+				n := counts[c.ID]
+				fmt.Fprintf(w, "    prompts: %d open, %d snoozed, %d done, %d dismissed, %d history\n",
+					n[queue.Open], n[queue.Snoozed], n[queue.Done], n[queue.Dismissed], n[queue.History])
+			}
+			fmt.Fprintf(w, "\nconsultations (newest first):\n")
+			if len(cons) == 0 {
+				fmt.Fprintf(w, "  none yet\n")
+			}
+			for _, c := range cons {
+				note := ""
+				if c.Note != "" {
+					note = ": " + c.Note
+				}
+				fmt.Fprintf(w, "  %s  %-9s %s  %s  %s%s\n", c.At.In(loc).Format("2006-01-02 15:04"), c.Action, c.Prompt, c.Concern, c.Item, note)
+			}
+			fmt.Fprintf(w, "\nhistory matches (older than the look-back when first matched; newest first):\n")
+			if len(history) == 0 {
+				fmt.Fprintf(w, "  none\n")
+			}
+			for i, h := range history {
+				if i == limit {
+					fmt.Fprintf(w, "  (%d more; -n %d to see them)\n", len(history)-limit, len(history))
+					break
+				}
+				printPromptLine(w, h, loc)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the client as JSON")
+	c.Flags().IntVarP(&limit, "limit", "n", 20, "how many history matches to list")
+	return c
+}
+
+// describeConcern says what a concern matches.
+func describeConcern(c *configs.Concern) string {
+	var parts []string
+	if len(c.Packages) > 0 {
+		parts = append(parts, "packages "+strings.Join(c.Packages, ", "))
+	}
+	if c.Query != "" {
+		parts = append(parts, fmt.Sprintf("query %q", c.Query))
+	}
+	if len(c.Kinds) > 0 {
+		parts = append(parts, "kinds "+strings.Join(c.Kinds, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (a *app) checkConfigCommand() *cobra.Command {
+	var top int
+	c := &cobra.Command{
+		Use:   "check-config",
+		Short: "Validate the configuration and client profiles; preview what each concern matches",
+		Long: `Check-config reads the configuration file and every client profile and lists
+every problem (file:line: what is wrong), exiting with status 1 if there is
+any. When they are valid, it shows for every concern how many indexed items it
+matches now and the most relevant ones, so that you can tune a query before
+trusting it, with the concern's prompts so far.`,
+		Example: "  reciprocal check-config",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w := a.stdout
+			var problems []error
+			path, explicit := a.configPath()
+			cfg, err := configs.Load(path)
+			switch {
+			case err == nil:
+				fmt.Fprintf(w, "config:   %s: ok\n", path)
+			case errors.Is(err, fs.ErrNotExist) && !explicit:
+				cfg = configs.Default()
+				cfg.Path = ""
+				fmt.Fprintf(w, "config:   none at %s: using the defaults\n", path)
+			case errors.Is(err, fs.ErrNotExist):
+				problems = append(problems, fmt.Errorf("%s does not exist", path))
+			default:
+				problems = append(problems, flatten(err)...)
+			}
+			dir := clientsDirOf(cfg, path)
+			profiles, err := configs.LoadProfiles(dir)
+			if err != nil {
+				problems = append(problems, flatten(err)...)
+			}
+			if len(problems) > 0 {
+				for _, p := range problems {
+					fmt.Fprintln(a.stderr, p)
+				}
+				return withHint(fmt.Errorf("check-config: %s", plural(len(problems), "problem")), "fix them and run 'reciprocal check-config' again; until then 'reciprocal match' changes nothing")
+			}
+			a.cfg = cfg
+			nConcerns := 0
+			for _, p := range profiles {
+				nConcerns += len(p.Concerns)
+			}
+			if len(profiles) == 0 {
+				fmt.Fprintf(w, "clients:  no profiles in %s: write one TOML file per client there\n", dir)
+				return nil
+			}
+			fmt.Fprintf(w, "clients:  %s: %s, %s: ok\n", dir, plural(len(profiles), "client"), plural(nConcerns, "concern"))
+			d, err := a.openDataIfAny()
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				fmt.Fprintln(w, "no data yet: run 'reciprocal sync' or 'reciprocal import' to see what each concern matches")
+				return nil
+			}
+			defer d.Close()
+			total, err := d.Index.Count()
+			if err != nil {
+				return err
+			}
+			status, err := match.Status(d.Store, profiles)
+			if err != nil {
+				return err
+			}
+			var counts map[queue.ConcernKey]map[queue.State]int
+			err = d.Store.View(func(tx *store.Tx) error {
+				counts, err = queue.CountsByConcern(tx)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "index:    %d items\n", total)
+			for _, p := range profiles {
+				fmt.Fprintf(w, "\n%s  %s (%s)\n", p.ID, p.Name, p.Tier)
+				for i := range p.Concerns {
+					c := &p.Concerns[i]
+					res, err := match.Preview(cmd.Context(), d.Index, c, top)
+					if err != nil {
+						return fmt.Errorf("%s/%s: %w", p.ID, c.ID, err)
+					}
+					n := counts[queue.ConcernKey{Client: p.ID, Concern: c.ID}]
+					fmt.Fprintf(w, "  %s [%s]: %d items match now; prompts: %d open, %d done, %d history\n",
+						c.ID, c.Priority, res.Total, n[queue.Open]+n[queue.Snoozed], n[queue.Done], n[queue.History])
+					fmt.Fprintf(w, "    %s\n", describeConcern(c))
+					if s := status[match.ConcernID{Client: p.ID, Concern: c.ID}]; !s.Current {
+						fmt.Fprintf(w, "    new or changed: the next 'reciprocal match' evaluates it over the whole index\n")
+					}
+					switch {
+					case res.Total == 0:
+						fmt.Fprintf(w, "    warning: matches nothing now; check the packages and the query\n")
+					case total > 0 && res.Total*20 > total:
+						fmt.Fprintf(w, "    warning: matches %d%% of the index; narrow the query (+required words) or add packages\n", res.Total*100/total)
+					}
+					for _, h := range res.Hits {
+						fmt.Fprintf(w, "      %-26s %-8s %s  %s\n", h.ID, h.Kind, h.Updated.Format(time.DateOnly), h.Title)
+					}
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().IntVarP(&top, "top", "n", 5, "how many of each concern's matches to show")
+	return c
+}
+
+// clientsDirOf returns the clients directory of a configuration, or, when
+// the configuration could not be loaded, the one its file names (or the
+// default beside it), so that profiles are checked too.
+func clientsDirOf(cfg *configs.Config, path string) string {
+	if cfg != nil {
+		return cfg.ClientsDir()
+	}
+	var raw struct {
+		Clients string `toml:"clients"`
+	}
+	data, _ := os.ReadFile(path)
+	toml.Decode(string(data), &raw)
+	c := &configs.Config{Path: path, Clients: raw.Clients}
+	if c.Clients == "" {
+		c.Clients = configs.DefaultClients
+	}
+	return filepath.Clean(c.ClientsDir())
+}
+
+// plural writes "1 concern", "2 concerns".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

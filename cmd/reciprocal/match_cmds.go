@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/watcher/match"
+	"github.com/reciprocal-access/reciprocal/watcher/queue"
+)
+
+func init() {
+	commands = append(commands, (*app).matchCommand)
+}
+
+// profiles loads the client profiles from the configured clients directory.
+// Invalid profiles are an error: nothing may be matched against a
+// half-read set of concerns.
+func (a *app) profiles() (configs.Profiles, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	ps, err := configs.LoadProfiles(cfg.ClientsDir())
+	if err != nil {
+		return nil, withHint(fmt.Errorf("client profiles:\n%w", err), "fix them (reciprocal check-config lists every problem); nothing was changed")
+	}
+	return ps, nil
+}
+
+// now returns the current time. RECIPROCAL_NOW (RFC 3339, or a day)
+// replaces the clock, for tests and demonstrations.
+func (a *app) now() (time.Time, error) {
+	s := os.Getenv("RECIPROCAL_NOW")
+	if s == "" {
+		return time.Now(), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("RECIPROCAL_NOW=%q: want a time like 2026-09-01T09:00:00Z or a day like 2026-09-01", s)
+}
+
+func (a *app) matchCommand() *cobra.Command {
+	var asJSON, verbose bool
+	c := &cobra.Command{
+		Use:   "match",
+		Short: "Match changed items against your clients' concerns now",
+		Long: `Match brings the index up to date, evaluates every client concern against the
+items changed since the last match, and queues consult prompts. A new or
+edited concern (packages, query or kinds) is evaluated over the whole index
+once; its matches on items not updated within the look-back window
+([matching] lookback, default 14d) are recorded as history instead of being
+queued. An existing prompt comes back only on a milestone: a proposal changing
+stage, a CL merged or abandoned, an issue closed or reopened, a vulnerability
+amended. 'reciprocal sync' and 'reciprocal run' match after syncing.`,
+		Example: `  reciprocal match
+  reciprocal match --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			profiles, err := a.profiles()
+			if err != nil {
+				return err
+			}
+			now, err := a.now()
+			if err != nil {
+				return err
+			}
+			d, err := a.openData(true)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			level := slog.LevelWarn
+			if verbose {
+				level = slog.LevelInfo
+			}
+			res, err := match.Run(cmd.Context(), d, profiles, match.Options{
+				Now:      func() time.Time { return now },
+				Lookback: time.Duration(cfg.Matching.Lookback),
+				Logger:   slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})),
+			})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(res)
+			}
+			if len(profiles) == 0 {
+				fmt.Fprintf(a.stdout, "no client profiles in %s: nothing to match\n", cfg.ClientsDir())
+				return nil
+			}
+			names := map[string]string{}
+			for _, p := range profiles {
+				names[p.ID] = p.Name
+			}
+			show := func(label string, p *queue.Prompt) {
+				fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", label, p.ID, names[p.Client], p.Concern, p.Item.ID, p.Item.Title)
+				fmt.Fprintf(a.stdout, "%-9s %s  %s\n", "", strings.Repeat(" ", len(p.ID)), p.Trigger().Description)
+			}
+			for _, p := range res.New {
+				show("new", p)
+			}
+			for _, p := range res.Reopened {
+				show("reopened", p)
+			}
+			fmt.Fprintf(a.stdout, "%d new, %d re-opened; %d older matches recorded as history (look-back %s)\n",
+				len(res.New), len(res.Reopened), res.History, formatDays(time.Duration(cfg.Matching.Lookback)))
+			if len(res.Evaluated) > 0 {
+				var ids []string
+				for _, id := range res.Evaluated {
+					ids = append(ids, id.String())
+				}
+				fmt.Fprintf(a.stdout, "evaluated over the whole index (new or changed): %s\n", strings.Join(ids, ", "))
+			}
+			if len(res.New)+len(res.Reopened) > 0 {
+				fmt.Fprintln(a.stdout, "see them with: reciprocal queue")
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "log progress to standard error")
+	return c
+}
+
+// formatDays writes a duration in days when it is whole days ("14d").
+func formatDays(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+// flatten returns the errors joined in err, one per problem.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	var fe *configs.FileError
+	if errors.As(err, &fe) && fe != err {
+		// A wrapped join, like "config: %w".
+		if u := errors.Unwrap(err); u != nil {
+			if inner := flatten(u); len(inner) > 1 {
+				return inner
+			}
+		}
+	}
+	return []error{err}
+}

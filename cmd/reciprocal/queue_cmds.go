@@ -1,0 +1,410 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/watcher/queue"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+func init() {
+	commands = append(commands, (*app).queueCommand)
+}
+
+// stateNames are the values --state accepts.
+var stateNames = []string{"open", "snoozed", "done", "dismissed", "history", "all"}
+
+func (a *app) queueCommand() *cobra.Command {
+	var (
+		client, state string
+		asJSON        bool
+	)
+	c := &cobra.Command{
+		Use:   "queue [--client C] [--state S]",
+		Short: "List consult prompts: whom to ask, about what, and why",
+		Long: `Queue lists the open consult prompts, most pressing first: platinum clients
+before gold before silver, high-priority concerns first, then the newest
+trigger. Each says whom to ask, about which item, what happened, what the client
+told you and when, and why the item matched.
+
+Act on a prompt with 'reciprocal queue done|snooze|dismiss|reopen ID', or see
+all of it with 'reciprocal queue show ID'.`,
+		Example: `  reciprocal queue
+  reciprocal queue --client acme --state all
+  reciprocal queue --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := queue.Filter{Client: client}
+			switch state {
+			case "all":
+				f.States = queue.States
+			case "open", "snoozed", "done", "dismissed", "history":
+				f.States = []queue.State{queue.State(state)}
+			default:
+				return usagef("--state %q: want one of %s", state, strings.Join(stateNames, ", "))
+			}
+			profiles, err := a.profiles()
+			if err != nil {
+				return err
+			}
+			if client != "" && profiles.Client(client) == nil {
+				return unknownClient(client, profiles)
+			}
+			now, err := a.now()
+			if err != nil {
+				return err
+			}
+			d, err := a.openData(false)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			es, err := queue.List(d.Store, profiles, f, now)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if es == nil {
+					es = []queue.Entry{}
+				}
+				return a.printJSON(es)
+			}
+			if len(es) == 0 {
+				what := state + " prompts"
+				if state == "all" {
+					what = "prompts"
+				}
+				if client != "" {
+					what += " for " + client
+				}
+				fmt.Fprintf(a.stdout, "no %s\n", what)
+				return nil
+			}
+			for i, e := range es {
+				if i > 0 {
+					fmt.Fprintln(a.stdout)
+				}
+				a.printEntry(&e, now, false)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&client, "client", "", "only this client's prompts")
+	c.Flags().StringVar(&state, "state", "open", "prompts in this state: "+strings.Join(stateNames, ", "))
+	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of prompts")
+	c.AddCommand(a.queueShowCommand(), a.queueDoneCommand(), a.queueSnoozeCommand(), a.queueDismissCommand(), a.queueReopenCommand())
+	return c
+}
+
+func unknownClient(id string, profiles configs.Profiles) error {
+	known := "there are no client profiles"
+	if len(profiles) > 0 {
+		known = "clients: " + strings.Join(profiles.IDs(), ", ")
+	}
+	return withHint(fmt.Errorf("no client %q", id), known)
+}
+
+// printEntry writes one prompt for a person: the queue's summary, or with
+// full, every trigger and what was done with it.
+func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
+	w := a.stdout
+	loc := a.location()
+	fmt.Fprintf(w, "%s  [%s/%s]  Ask %s about %s\n", e.ID, e.Client.Tier, e.Concern.Priority, e.Client.Name, e.Item.ID)
+	who := e.Client.Name
+	if len(e.Client.Contacts) > 0 {
+		who += ": " + strings.Join(e.Client.Contacts, ", ")
+	}
+	fmt.Fprintf(w, "  who:      %s\n", who)
+	fmt.Fprintf(w, "  item:     %s\n", e.Item.Title)
+	fmt.Fprintf(w, "            %s  (%s)\n", e.Item.URL, itemState(&e.Item))
+	if full {
+		for _, t := range e.Triggers {
+			fmt.Fprintf(w, "  trigger:  %s  %s\n", t.At.In(loc).Format("2006-01-02 15:04"), t.Description)
+		}
+	} else {
+		fmt.Fprintf(w, "  trigger:  %s  %s\n", e.Trigger.At.In(loc).Format("2006-01-02 15:04"), e.Trigger.Description)
+	}
+	fmt.Fprintf(w, "  told:     %s\n", told(e))
+	fmt.Fprintf(w, "  why:      %s\n", why(&e.Reasons))
+	if e.Reasons.Snippet != "" {
+		s := e.Reasons.Snippet.Text()
+		if isTerminal(w) {
+			s = e.Reasons.Snippet.ANSI()
+		}
+		fmt.Fprintf(w, "            %s\n", s)
+	}
+	if !e.ClockStart.IsZero() && e.State == queue.Open {
+		if cfg, err := a.config(); err == nil {
+			deadline := e.Deadline(cfg.SLAFor)
+			left := "overdue"
+			if deadline.After(now) {
+				left = humanDuration(deadline.Sub(now)) + " left"
+			}
+			fmt.Fprintf(w, "  clock:    published %s; respond by %s (%s SLA, %s)\n",
+				e.ClockStart.In(loc).Format("2006-01-02 15:04"), deadline.In(loc).Format("2006-01-02 15:04"), e.Client.Tier, left)
+		}
+	}
+	if e.State == queue.Snoozed {
+		fmt.Fprintf(w, "  snoozed:  until %s\n", e.Until.In(loc).Format("2006-01-02 15:04"))
+	}
+	if full {
+		fmt.Fprintf(w, "  state:    %s (created %s)\n", e.State, e.Created.In(loc).Format("2006-01-02 15:04"))
+		for _, ev := range e.Log {
+			line := ev.At.In(loc).Format("2006-01-02 15:04") + "  " + ev.Action
+			if !ev.Until.IsZero() {
+				line += " until " + ev.Until.In(loc).Format("2006-01-02")
+			}
+			if ev.Note != "" {
+				line += ": " + ev.Note
+			}
+			fmt.Fprintf(w, "  log:      %s\n", line)
+		}
+	}
+}
+
+// location is the time zone to show times in.
+func (a *app) location() *time.Location {
+	if cfg, err := a.config(); err == nil {
+		return cfg.Location()
+	}
+	return time.Local
+}
+
+func itemState(it *queue.ItemInfo) string {
+	s := it.Kind + ", " + it.State
+	if it.Stage != "" {
+		s += ", " + it.Stage
+	}
+	return s
+}
+
+// told says what the client told you: "On 2023-05-10 they told you: '…' (kick-off call)".
+func told(e *queue.Entry) string {
+	s := fmt.Sprintf("On %s they told you: '%s'", e.Concern.Told, e.Concern.Summary)
+	if e.Concern.Via != "" {
+		s += " (" + e.Concern.Via + ")"
+	}
+	return s
+}
+
+// why says why an item matched: "packages crypto/tls; terms session, ticket".
+func why(r *queue.Reasons) string {
+	var parts []string
+	if len(r.Packages) > 0 {
+		parts = append(parts, "packages "+strings.Join(r.Packages, ", "))
+	}
+	if len(r.Terms) > 0 {
+		parts = append(parts, "terms "+strings.Join(r.Terms, ", "))
+	}
+	if len(parts) == 0 {
+		return "matched the concern's query"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// promptArg checks a prompt ID argument: a malformed ID is an error (exit 1),
+// like an unknown one.
+func promptArg(s string) (string, error) {
+	id, err := queue.ParseID(s)
+	if err != nil {
+		return "", withHint(err, "list prompt IDs with 'reciprocal queue --state all'")
+	}
+	return id, nil
+}
+
+// notFound adds a hint to a prompt that does not exist.
+func notFound(err error) error {
+	if errors.Is(err, queue.ErrNotFound) {
+		return withHint(err, "list prompt IDs with 'reciprocal queue --state all'")
+	}
+	return err
+}
+
+func (a *app) queueShowCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "show ID",
+		Short:   "Show a prompt with its whole history",
+		Example: "  reciprocal queue show p-k3xq9za",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := promptArg(args[0])
+			if err != nil {
+				return err
+			}
+			profiles, err := a.profiles()
+			if err != nil {
+				return err
+			}
+			now, err := a.now()
+			if err != nil {
+				return err
+			}
+			d, err := a.openData(false)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			var p *queue.Prompt
+			err = d.Store.View(func(tx *store.Tx) error {
+				p, err = queue.Get(tx, id)
+				return err
+			})
+			if err != nil {
+				return notFound(err)
+			}
+			e, ok := queue.NewEntry(p, profiles, now)
+			if !ok {
+				return fmt.Errorf("%s: client %s or its concern %s is no longer in the profiles", p.ID, p.Client, p.Concern)
+			}
+			if asJSON {
+				return a.printJSON(e)
+			}
+			a.printEntry(&e, now, true)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the prompt as JSON")
+	return c
+}
+
+// updatePrompt applies fn to the prompt named by arg and says what happened.
+func (a *app) updatePrompt(arg, verb string, fn func(p *queue.Prompt, now time.Time) error) error {
+	id, err := promptArg(arg)
+	if err != nil {
+		return err
+	}
+	now, err := a.now()
+	if err != nil {
+		return err
+	}
+	d, err := a.openData(true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	p, err := queue.Update(d.Store, id, func(p *queue.Prompt) error { return fn(p, now) })
+	if err != nil {
+		return notFound(err)
+	}
+	fmt.Fprintf(a.stdout, "%s %s: %s / %s / %s\n", p.ID, verb, p.Client, p.Concern, p.Item.ID)
+	return nil
+}
+
+func (a *app) queueDoneCommand() *cobra.Command {
+	var note string
+	c := &cobra.Command{
+		Use:   "done ID [--note TEXT]",
+		Short: "Record that you consulted the client",
+		Long: `Done closes a prompt: you asked the client. The note records what they said;
+it shows in 'reciprocal client ID'. A later milestone of the item (a stage
+change, a merge) opens the prompt again.`,
+		Example: `  reciprocal queue done p-k3xq9za --note "Jane: they rotate ticket keys hourly; API is fine"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.updatePrompt(args[0], "done", func(p *queue.Prompt, now time.Time) error { return p.MarkDone(now, note) })
+		},
+	}
+	c.Flags().StringVar(&note, "note", "", "what the client said")
+	return c
+}
+
+func (a *app) queueSnoozeCommand() *cobra.Command {
+	var until, dur, note string
+	c := &cobra.Command{
+		Use:   "snooze ID (--until DAY | --for DURATION)",
+		Short: "Take a prompt out of the queue until a day",
+		Long: `Snooze takes an open prompt out of the queue until the start of a day (in the
+briefing's time zone) or for a while; then it is open again.`,
+		Example: `  reciprocal queue snooze p-k3xq9za --until 2026-12-01
+  reciprocal queue snooze p-k3xq9za --for 7d`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (until == "") == (dur == "") {
+				return usagef("give --until DAY or --for DURATION")
+			}
+			var at time.Time
+			if until != "" {
+				t, err := time.ParseInLocation(time.DateOnly, until, a.location())
+				if err != nil {
+					return usagef("--until %q: want a day like 2026-12-01", until)
+				}
+				at = t
+			}
+			var d time.Duration
+			if dur != "" {
+				var err error
+				if d, err = configs.ParseDuration(dur); err != nil {
+					return usagef("--for: %v", err)
+				}
+			}
+			return a.updatePrompt(args[0], "snoozed", func(p *queue.Prompt, now time.Time) error {
+				if at.IsZero() {
+					at = now.Add(d)
+				}
+				if err := p.Snooze(now, at, note); err != nil {
+					return err
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&until, "until", "", "snooze until this day (YYYY-MM-DD)")
+	c.Flags().StringVar(&dur, "for", "", "snooze for this long (7d, 2w, 36h)")
+	c.Flags().StringVar(&note, "note", "", "why")
+	return c
+}
+
+func (a *app) queueDismissCommand() *cobra.Command {
+	var note string
+	c := &cobra.Command{
+		Use:   "dismiss ID [--note TEXT]",
+		Short: "Never prompt again for this client, concern and item",
+		Long: `Dismiss closes a prompt for good: milestones of the item do not bring it back
+for this client and concern. 'reciprocal queue reopen ID' undoes it.`,
+		Example: `  reciprocal queue dismiss p-k3xq9za --note "they no longer use ticket keys"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.updatePrompt(args[0], "dismissed", func(p *queue.Prompt, now time.Time) error { return p.Dismiss(now, note) })
+		},
+	}
+	c.Flags().StringVar(&note, "note", "", "why")
+	return c
+}
+
+func (a *app) queueReopenCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "reopen ID",
+		Short:   "Put a done, snoozed, dismissed or history prompt back in the queue",
+		Example: "  reciprocal queue reopen p-k3xq9za",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.updatePrompt(args[0], "reopened", func(p *queue.Prompt, now time.Time) error { return p.Reopen(now) })
+		},
+	}
+}
+
+// printPromptLine writes a prompt on one line, for lists of history.
+func printPromptLine(w io.Writer, p *queue.Prompt, loc *time.Location) {
+	fmt.Fprintf(w, "  %s  %s  %-9s %-24s %s  %s\n", p.Item.Updated.In(loc).Format(time.DateOnly), p.ID, p.State, p.Concern, p.Item.ID, p.Item.Title)
+}
+
+// humanDuration writes a duration for people: "3d 4h", "5h 20m", "12m".
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, hours, mins := d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%dh %dm", hours, mins)
+	}
+	return fmt.Sprintf("%dm", mins)
+}

@@ -1,0 +1,179 @@
+package match
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+
+	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/index/pkgpath"
+	"github.com/reciprocal-access/reciprocal/watcher/queue"
+)
+
+// Request returns the index request that finds the items matching c: its
+// query, narrowed to its packages (and their sub-packages) and its kinds.
+// Snippets and matched terms are asked for when c has a query.
+func Request(c *configs.Concern) index.Request {
+	return index.Request{
+		Query:     c.Query,
+		Packages:  c.Packages,
+		Kinds:     c.Kinds,
+		Highlight: strings.TrimSpace(c.Query) != "",
+	}
+}
+
+// Preview runs c over the whole index, returning how many items it matches
+// now and the n most relevant: what check-config shows, so that a query can
+// be tuned before it is trusted.
+func Preview(ctx context.Context, ix *index.Index, c *configs.Concern, n int) (*index.Result, error) {
+	req := Request(c)
+	req.Limit = n
+	return ix.Search(ctx, req)
+}
+
+// fingerprintVersion changes when the matching rules change in a way that
+// calls for evaluating every concern again.
+const fingerprintVersion = 1
+
+// Fingerprint returns a hash of what decides which items c matches: its
+// packages, query and kinds. When it changes, the concern is evaluated over
+// the whole index again; a new summary or priority changes nothing.
+func Fingerprint(c *configs.Concern) string {
+	pkgs := slices.Clone(c.Packages)
+	slices.Sort(pkgs)
+	kinds := slices.Clone(c.Kinds)
+	slices.Sort(kinds)
+	h := sha256.New()
+	h.Write([]byte{fingerprintVersion})
+	for _, s := range []string{strings.Join(pkgs, "\x01"), strings.TrimSpace(c.Query), strings.Join(kinds, "\x01")} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// A concernEval is one concern being evaluated.
+type concernEval struct {
+	client  *configs.Profile
+	concern *configs.Concern
+	fp      string
+	words   map[string]string // analyzed term → query word, for reasons
+}
+
+func newConcernEval(p *configs.Profile, c *configs.Concern) *concernEval {
+	return &concernEval{client: p, concern: c, fp: Fingerprint(c), words: queryWords(c.Query)}
+}
+
+func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.ID }
+
+// reasons says why hit matched the concern.
+func (ce *concernEval) reasons(h *index.Hit) queue.Reasons {
+	var r queue.Reasons
+	for _, cp := range ce.concern.Packages {
+		for _, p := range h.Packages {
+			if pkgpath.Within(p, cp) {
+				r.Packages = append(r.Packages, cp)
+				break
+			}
+		}
+	}
+	r.Terms = ce.readableTerms(h.Terms)
+	r.Snippet = h.Snippet
+	return r
+}
+
+// readableTerms turns the analyzed terms the index reports ("resumpt") into
+// the query's words ("resumption"), in the order of the query, followed by
+// any term that is not one of its words.
+func (ce *concernEval) readableTerms(byField map[string][]string) []string {
+	if len(byField) == 0 {
+		return nil
+	}
+	found := map[string]bool{}
+	for _, terms := range byField {
+		for _, t := range terms {
+			found[t] = true
+		}
+	}
+	var out, rest []string
+	seen := map[string]bool{}
+	for _, w := range ce.wordOrder() {
+		for term, word := range ce.words {
+			if word == w && found[term] && !seen[w] {
+				seen[w] = true
+				out = append(out, w)
+			}
+		}
+	}
+	for t := range found {
+		if _, ok := ce.words[t]; !ok {
+			rest = append(rest, t)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
+
+// wordOrder returns the query's words in the order they are written.
+func (ce *concernEval) wordOrder() []string {
+	var out []string
+	for _, w := range splitQuery(ce.concern.Query) {
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+var englishAnalyzer = sync.OnceValue(func() analysis.Analyzer {
+	return bleve.NewIndexMapping().AnalyzerNamed(en.AnalyzerName)
+})
+
+// queryWords maps each analyzed term of the query's words to the word.
+func queryWords(q string) map[string]string {
+	out := map[string]string{}
+	a := englishAnalyzer()
+	for _, w := range splitQuery(q) {
+		if a == nil {
+			out[w] = w
+			continue
+		}
+		for _, tok := range a.Analyze([]byte(w)) {
+			if _, ok := out[string(tok.Term)]; !ok {
+				out[string(tok.Term)] = w
+			}
+		}
+	}
+	return out
+}
+
+// splitQuery returns the lowercase words of a query string that can match:
+// not excluded, without operators, quotes or field names.
+func splitQuery(q string) []string {
+	var out []string
+	for _, f := range strings.Fields(q) {
+		if strings.HasPrefix(f, "-") {
+			continue
+		}
+		f = strings.TrimLeft(f, "+")
+		if _, v, ok := strings.Cut(f, ":"); ok {
+			f = v
+		}
+		if i := strings.IndexAny(f, "^~"); i >= 0 {
+			f = f[:i]
+		}
+		for _, w := range strings.FieldsFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			out = append(out, strings.ToLower(w))
+		}
+	}
+	return out
+}

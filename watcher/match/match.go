@@ -1,0 +1,542 @@
+// Package match turns "what changed on the tracker" into consult prompts:
+// it evaluates every client concern against the items that changed since
+// its last run and records the matches in the prompt queue (package
+// watcher/queue).
+//
+// # How a run works
+//
+// Run first brings the index up to date with the store, then:
+//
+//  1. Changed items. The matcher keeps its own cursor over the store's
+//     modification sequence. It takes the items written after the cursor in
+//     batches (500 by default) and evaluates each known concern against a
+//     batch with one index query restricted to the batch's IDs (and the
+//     concern's packages, kinds and query). The prompts of a batch and the
+//     cursor past it are committed in one store transaction: a crash repeats
+//     a batch, it never loses or duplicates a prompt.
+//  2. New and changed concerns. A concern whose fingerprint (a hash of its
+//     packages, query and kinds) is not the one recorded after its last
+//     evaluation is evaluated over the whole index, and its prompts are
+//     committed with its new fingerprint. This covers a new install, a new
+//     client, a new concern and an edited query, packages or kinds.
+//
+// # No flood
+//
+// A new match becomes an open prompt only if the item was updated within
+// the look-back window (14 days by default) before now; an older match is
+// recorded with state history: shown with the client, never queued. In a
+// whole-index evaluation a vulnerability must also have been published
+// within the window. A vulnerability published within the window starts the
+// client's response clock (Prompt.ClockStart); an older one never does.
+// The look-back applies to changed items too, so that a backfill of old
+// items (a newly watched repository, an import) does not flood the queue;
+// items that really changed since the last run are recent anyway.
+//
+// # Milestones
+//
+// A match on an item that already has a prompt adds a trigger (and re-opens
+// the prompt) only on a milestone; see the queue package.
+//
+// # Key schema (store)
+//
+//	cursors         "match" → last store sequence matched (8 bytes, big-endian)
+//	match-concerns  client 0x00 concern → JSON {fingerprint, evaluated}
+package match
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/queue"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+// Defaults of Options.
+const (
+	DefaultLookback  = 14 * 24 * time.Hour
+	DefaultBatchSize = 500
+)
+
+// CursorName is the store cursor of the matcher.
+const CursorName = "match"
+
+const bucketConcerns = "match-concerns"
+
+// Options control a run.
+type Options struct {
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Lookback is how far back a new match may have been updated and
+	// still be queued (Config.Matching.Lookback); zero means 14 days.
+	Lookback time.Duration
+	// BatchSize is how many changed items are evaluated (and committed)
+	// at once; zero means 500.
+	BatchSize int
+	// Workers is how many index queries run at once; zero means GOMAXPROCS.
+	Workers int
+	// Logger receives progress; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// A Result says what a run did.
+type Result struct {
+	// Seq is the store sequence number matched through.
+	Seq uint64 `json:"seq"`
+	// Changed is the number of changed items evaluated, in Batches.
+	Changed int `json:"changed"`
+	Batches int `json:"batches"`
+	// Evaluated are the concerns evaluated over the whole index because
+	// they were new or changed.
+	Evaluated []ConcernID `json:"evaluated,omitempty"`
+	// New are the prompts created open.
+	New []*queue.Prompt `json:"new"`
+	// Reopened are the prompts that got a milestone trigger: re-opened,
+	// or already open and now carrying the newer trigger.
+	Reopened []*queue.Prompt `json:"reopened"`
+	// History counts the matches recorded as history (older than the
+	// look-back window).
+	History int `json:"history"`
+	// Woken counts the snoozed prompts whose time had come.
+	Woken int           `json:"woken"`
+	Took  time.Duration `json:"took"`
+}
+
+// A ConcernID names a concern of a client.
+type ConcernID struct {
+	Client  string `json:"client"`
+	Concern string `json:"concern"`
+}
+
+func (c ConcernID) String() string { return c.Client + "/" + c.Concern }
+
+// concernState is what the store remembers about a concern.
+type concernState struct {
+	Fingerprint string    `json:"fingerprint"`
+	Evaluated   time.Time `json:"evaluated"`
+}
+
+// testHookBeforeCommit, if set, runs inside every transaction of a run
+// just before it commits; an error aborts the transaction (tests inject
+// crashes with it).
+var testHookBeforeCommit func() error
+
+type runner struct {
+	d        *watcher.Data
+	opts     Options
+	now      time.Time
+	lookback time.Time // now - Lookback
+	res      *Result
+	log      *slog.Logger
+}
+
+// Run matches the items changed since the last run against every concern of
+// profiles, and evaluates new and changed concerns over the whole index,
+// recording prompts in the queue. profiles must be valid (as returned by
+// configs.LoadProfiles). See the package documentation.
+func Run(ctx context.Context, d *watcher.Data, profiles configs.Profiles, opts Options) (*Result, error) {
+	start := time.Now()
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Lookback <= 0 {
+		opts.Lookback = DefaultLookback
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if _, err := d.IndexPending(ctx); err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	upto, err := d.Index.Seq()
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	now := opts.Now()
+	r := &runner{d: d, opts: opts, now: now, lookback: now.Add(-opts.Lookback), res: &Result{Seq: upto}, log: opts.Logger}
+
+	var cursor uint64
+	states := map[string]concernState{}
+	err = d.Store.View(func(tx *store.Tx) error {
+		if v := tx.Cursor(CursorName); len(v) == 8 {
+			cursor = binary.BigEndian.Uint64(v)
+		}
+		b, err := tx.Bucket(bucketConcerns)
+		if err != nil || b == nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var s concernState
+			if err := json.Unmarshal(v, &s); err != nil {
+				return fmt.Errorf("concern %q: %w", k, err)
+			}
+			states[string(k)] = s
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+
+	var known, fresh []*concernEval
+	current := map[string]bool{}
+	for _, p := range profiles {
+		for i := range p.Concerns {
+			ce := newConcernEval(p, &p.Concerns[i])
+			current[ce.key()] = true
+			if states[ce.key()].Fingerprint == ce.fp {
+				known = append(known, ce)
+			} else {
+				fresh = append(fresh, ce)
+			}
+		}
+	}
+
+	if err := r.changed(ctx, cursor, upto, known); err != nil {
+		return nil, err
+	}
+	for len(fresh) > 0 {
+		n := min(len(fresh), opts.Workers)
+		if err := r.whole(ctx, fresh[:n]); err != nil {
+			return nil, err
+		}
+		fresh = fresh[n:]
+	}
+	// Forget removed concerns, so that adding one back evaluates it again,
+	// and store expired snoozes as open.
+	err = r.commit(func(tx *store.Tx) error {
+		b, err := tx.Bucket(bucketConcerns)
+		if err != nil {
+			return err
+		}
+		for k := range states {
+			if !current[k] {
+				if err := b.Delete([]byte(k)); err != nil {
+					return err
+				}
+			}
+		}
+		r.res.Woken, err = queue.Wake(tx, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.res.Took = time.Since(start)
+	r.log.Info("matched", "changed", r.res.Changed, "evaluated", len(r.res.Evaluated), "new", len(r.res.New),
+		"reopened", len(r.res.Reopened), "history", r.res.History, "took", r.res.Took.Round(time.Millisecond))
+	return r.res, nil
+}
+
+// commit runs fn in a write transaction.
+func (r *runner) commit(fn func(*store.Tx) error) error {
+	err := r.d.Store.Update(func(tx *store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if testHookBeforeCommit != nil {
+			return testHookBeforeCommit()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("match: %w", err)
+	}
+	return nil
+}
+
+var errBatchFull = errors.New("batch full")
+
+// changed evaluates the known concerns against the items written after
+// sequence from, up to upto, one batch (and one transaction) at a time.
+func (r *runner) changed(ctx context.Context, from, upto uint64, concerns []*concernEval) error {
+	if from >= upto {
+		return nil
+	}
+	if len(concerns) == 0 {
+		// Nothing to evaluate: new concerns are evaluated over the whole
+		// index anyway.
+		return r.commit(func(tx *store.Tx) error { return setCursor(tx, upto) })
+	}
+	for from < upto {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var ids []string
+		last := from
+		err := r.d.Store.View(func(tx *store.Tx) error {
+			return tx.Since(from, func(rec store.Record) error {
+				if rec.Seq > upto {
+					return errBatchFull
+				}
+				ids = append(ids, rec.ID)
+				last = rec.Seq
+				if len(ids) >= r.opts.BatchSize {
+					return errBatchFull
+				}
+				return nil
+			})
+		})
+		if err != nil && !errors.Is(err, errBatchFull) {
+			return fmt.Errorf("match: %w", err)
+		}
+		if len(ids) == 0 {
+			last = upto
+		}
+		hits, err := r.evaluate(ctx, concerns, ids)
+		if err != nil {
+			return err
+		}
+		err = r.commit(func(tx *store.Tx) error {
+			for i, ce := range concerns {
+				for j := range hits[i] {
+					if err := r.apply(tx, ce, &hits[i][j], false); err != nil {
+						return err
+					}
+				}
+			}
+			return setCursor(tx, last)
+		})
+		if err != nil {
+			return err
+		}
+		r.res.Changed += len(ids)
+		r.res.Batches++
+		r.log.Debug("matched batch", "items", len(ids), "through", last)
+		from = last
+	}
+	return nil
+}
+
+func setCursor(tx *store.Tx, seq uint64) error {
+	return tx.SetCursor(CursorName, binary.BigEndian.AppendUint64(nil, seq))
+}
+
+// whole evaluates new or changed concerns over the whole index, committing
+// each concern's prompts with its fingerprint.
+func (r *runner) whole(ctx context.Context, concerns []*concernEval) error {
+	hits, err := r.evaluate(ctx, concerns, nil)
+	if err != nil {
+		return err
+	}
+	for i, ce := range concerns {
+		err := r.commit(func(tx *store.Tx) error {
+			for j := range hits[i] {
+				if err := r.apply(tx, ce, &hits[i][j], true); err != nil {
+					return err
+				}
+			}
+			b, err := tx.Bucket(bucketConcerns)
+			if err != nil {
+				return err
+			}
+			v, _ := json.Marshal(concernState{Fingerprint: ce.fp, Evaluated: r.now})
+			return b.Put([]byte(ce.key()), v)
+		})
+		if err != nil {
+			return err
+		}
+		id := ConcernID{ce.client.ID, ce.concern.ID}
+		r.res.Evaluated = append(r.res.Evaluated, id)
+		r.log.Info("evaluated concern", "concern", id.String(), "matches", len(hits[i]))
+	}
+	return nil
+}
+
+// evaluate runs each concern's query, restricted to ids unless ids is nil,
+// with Workers queries at a time. Hits are sorted by item ID.
+func (r *runner) evaluate(ctx context.Context, concerns []*concernEval, ids []string) ([][]index.Hit, error) {
+	out := make([][]index.Hit, len(concerns))
+	errs := make([]error, len(concerns))
+	if ids != nil && len(ids) == 0 {
+		return out, nil
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(r.opts.Workers, len(concerns)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(concerns) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[i] = err
+					return
+				}
+				out[i], errs[i] = query(ctx, r.d.Index, concerns[i], ids)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	return out, nil
+}
+
+// wholePage is how many hits a whole-index query asks for first.
+const wholePage = 1000
+
+func query(ctx context.Context, ix *index.Index, ce *concernEval, ids []string) ([]index.Hit, error) {
+	req := Request(ce.concern)
+	req.IDs = ids
+	req.Sort = index.SortUpdated
+	req.Limit = len(ids)
+	if ids == nil {
+		req.Limit = wholePage
+	}
+	res, err := ix.Search(ctx, req)
+	if err == nil && ids == nil && res.Total > uint64(len(res.Hits)) {
+		req.Limit = int(res.Total)
+		res, err = ix.Search(ctx, req)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", ce.client.ID, ce.concern.ID, err)
+	}
+	sort.Slice(res.Hits, func(i, j int) bool { return res.Hits[i].ID < res.Hits[j].ID })
+	return res.Hits, nil
+}
+
+// apply records that hit matched the concern: a new prompt (open, or
+// history if old), a milestone trigger on an existing prompt, or an update
+// of what the prompt knows about its item.
+func (r *runner) apply(tx *store.Tx, ce *concernEval, h *index.Hit, whole bool) error {
+	p, err := queue.Find(tx, ce.client.ID, ce.concern.ID, h.ID)
+	if err != nil {
+		return err
+	}
+	if p != nil && p.State == queue.Dismissed {
+		return nil
+	}
+	info := queue.ItemInfo{
+		ID: h.ID, Kind: h.Kind, Title: h.Title, URL: h.URL, State: h.State, Stage: h.Stage,
+		Packages: h.Packages, Updated: h.Updated,
+	}
+	if h.Kind == index.KindVuln {
+		if info.Published, err = r.published(tx, h.ID); err != nil {
+			return err
+		}
+	}
+	snap := snapshotOf(h)
+	reasons := ce.reasons(h)
+	if p == nil {
+		p = &queue.Prompt{
+			Client: ce.client.ID, Concern: ce.concern.ID, Item: info, State: queue.Open,
+			Created: r.now, Updated: r.now, Reasons: reasons,
+			Triggers: []queue.Trigger{{At: r.now, Kind: queue.TriggerMatch, Description: firstDescription(&info), Snapshot: snap}},
+		}
+		recent := !info.Updated.Before(r.lookback)
+		if whole && info.Kind == index.KindVuln {
+			recent = recent && !info.Published.Before(r.lookback)
+		}
+		if !recent {
+			p.State = queue.History
+		} else if info.Kind == index.KindVuln && info.State != index.StateWithdrawn &&
+			!info.Published.IsZero() && !info.Published.Before(r.lookback) {
+			p.ClockStart = info.Published
+		}
+		if err := queue.Put(tx, p); err != nil {
+			return err
+		}
+		if p.State == queue.History {
+			r.res.History++
+		} else {
+			r.res.New = append(r.res.New, p)
+		}
+		return nil
+	}
+	changed := false
+	if m, ok := milestoneOf(info.Kind, p.Trigger().Snapshot, snap); ok {
+		p.AddTrigger(queue.Trigger{At: r.now, Kind: m.kind, Description: m.description, Snapshot: snap})
+		r.res.Reopened = append(r.res.Reopened, p)
+		changed = true
+	}
+	if !reflect.DeepEqual(p.Item, info) {
+		p.Item = info
+		changed = true
+	}
+	// A whole-index evaluation of an old item may bring no snippet; keep
+	// the one the prompt has unless the reasons really changed.
+	if !slices.Equal(p.Reasons.Packages, reasons.Packages) || !slices.Equal(p.Reasons.Terms, reasons.Terms) ||
+		(reasons.Snippet != "" && reasons.Snippet != p.Reasons.Snippet) {
+		p.Reasons = reasons
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	return queue.Put(tx, p)
+}
+
+// published returns when the vulnerability with the given ID was published.
+func (r *runner) published(tx *store.Tx, id string) (time.Time, error) {
+	rec, ok, err := tx.Item(id)
+	if err != nil || !ok {
+		return time.Time{}, err
+	}
+	it, err := r.d.Norm.Item(tx, rec)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return it.Created, nil
+}
+
+// A ConcernStatus says when a concern was last evaluated over the whole
+// index and whether that was with its current packages, query and kinds.
+type ConcernStatus struct {
+	Evaluated time.Time `json:"evaluated,omitzero"`
+	// Current is false for a new or changed concern: the next run
+	// evaluates it over the whole index.
+	Current bool `json:"current"`
+}
+
+// Status reports the evaluation status of every concern of profiles.
+func Status(st *store.Store, profiles configs.Profiles) (map[ConcernID]ConcernStatus, error) {
+	out := make(map[ConcernID]ConcernStatus)
+	err := st.View(func(tx *store.Tx) error {
+		b, err := tx.Bucket(bucketConcerns)
+		if err != nil {
+			return err
+		}
+		for _, p := range profiles {
+			for i := range p.Concerns {
+				c := &p.Concerns[i]
+				id := ConcernID{p.ID, c.ID}
+				var s concernState
+				if b != nil {
+					if v := b.Get([]byte(p.ID + "\x00" + c.ID)); v != nil {
+						if err := json.Unmarshal(v, &s); err != nil {
+							return fmt.Errorf("concern %s: %w", id, err)
+						}
+					}
+				}
+				out[id] = ConcernStatus{Evaluated: s.Evaluated, Current: s.Fingerprint == Fingerprint(c)}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	return out, nil
+}
