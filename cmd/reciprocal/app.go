@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
@@ -28,6 +29,10 @@ type app struct {
 	cfg *configs.Config // loaded by config()
 
 	srcOpts sourceOptions // how sources are built (the demo points them at its servers)
+
+	// clock, if set, is the time for every command (the demo's simulated
+	// days); otherwise RECIPROCAL_NOW, otherwise the real time.
+	clock func() time.Time
 }
 
 // configPath returns the configuration file to read and whether the user

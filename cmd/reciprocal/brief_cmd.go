@@ -12,14 +12,14 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
-	"github.com/reciprocal-access/reciprocal/watcher"
 )
 
 func init() {
 	commands = append(commands, (*app).briefCommand)
 }
 
-// now is the clock of the brief command; tests replace it.
+// now is the clock of the commands unless RECIPROCAL_NOW is set; tests
+// replace it.
 var now = time.Now
 
 func (a *app) briefCommand() *cobra.Command {
@@ -79,7 +79,10 @@ running brief often from cron.`,
 			}
 			defer d.Close()
 
-			t := now()
+			t, err := a.now()
+			if err != nil {
+				return err
+			}
 			sched := notify.ScheduleOf(cfg)
 			day := sched.Today(t)
 			opts := notify.OptionsFrom(cfg)
@@ -117,7 +120,7 @@ running brief often from cron.`,
 			}
 
 			ob := notify.NewOutbox(d.Store)
-			ob.Now = now
+			ob.Now = func() time.Time { t, _ := a.now(); return t }
 			snd := notify.NewSMTP(cfg.SMTP)
 			loc := cfg.Location()
 			if resend != "" {
@@ -172,29 +175,6 @@ running brief often from cron.`,
 	f.StringVar(&resend, "resend", "", "send the stored briefing of DATE (YYYY-MM-DD) again")
 	f.BoolVar(&ifDue, "if-due", false, "send only if today's briefing is due and not yet sent")
 	return c
-}
-
-// buildBriefing gathers the briefing of day from the data directory.
-//
-// TODO(matcher): fill Vulns, Clients (consult prompts), StageChanges and
-// HistoryRecorded from the prompt queue of watcher/match once it is merged.
-// Until then only the sync health is known, and every briefing says that
-// nothing needs you.
-func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*notify.Briefing, error) {
-	b := &notify.Briefing{Date: day, Now: t}
-	statuses, err := d.SyncStatuses()
-	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
-	}
-	for _, s := range statuses {
-		b.Health = append(b.Health, notify.SourceHealth{
-			Source:       s.Source,
-			LastSuccess:  s.LastSuccess,
-			LastError:    s.LastError,
-			FailingSince: s.FailingSince,
-		})
-	}
-	return b, nil
 }
 
 // sendFailure explains a failed delivery of the briefing of day.

@@ -37,9 +37,12 @@ func (a *app) profiles() (configs.Profiles, error) {
 // now returns the current time. RECIPROCAL_NOW (RFC 3339, or a day)
 // replaces the clock, for tests and demonstrations.
 func (a *app) now() (time.Time, error) {
+	if a.clock != nil {
+		return a.clock(), nil
+	}
 	s := os.Getenv("RECIPROCAL_NOW")
 	if s == "" {
-		return time.Now(), nil
+		return now(), nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/queue"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+// briefingWindow is how far back a briefing reports stage changes and
+// newly recorded history: the day since the previous briefing.
+const briefingWindow = 24 * time.Hour
+
+// buildBriefing gathers the briefing of day, composed at t, from the prompt
+// queue and the sync status: vulnerabilities whose clients' clocks run,
+// every open consult prompt grouped by client, proposals that changed stage
+// in the last day, history recorded in the last day, and sync health.
+func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*notify.Briefing, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := a.profiles()
+	if err != nil {
+		return nil, err
+	}
+	b := &notify.Briefing{Date: day, Now: t}
+	lookback := time.Duration(cfg.Matching.Lookback)
+	since := t.Add(-briefingWindow)
+
+	onClock, err := queue.OnTheClock(d.Store, profiles, t, lookback)
+	if err != nil {
+		return nil, fmt.Errorf("brief: %w", err)
+	}
+	b.Vulns, err = vulnAlerts(d, cfg, onClock)
+	if err != nil {
+		return nil, err
+	}
+
+	open, err := queue.List(d.Store, profiles, queue.Filter{}, t)
+	if err != nil {
+		return nil, fmt.Errorf("brief: %w", err)
+	}
+	b.Clients = clientPrompts(open)
+
+	changes, err := queue.StageChanges(d.Store, profiles, since, t)
+	if err != nil {
+		return nil, fmt.Errorf("brief: %w", err)
+	}
+	b.StageChanges = stageChanges(changes)
+
+	err = d.Store.View(func(tx *store.Tx) error {
+		return queue.Scan(tx, []queue.State{queue.History}, func(p *queue.Prompt) error {
+			if !p.Created.Before(since) {
+				b.HistoryRecorded++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("brief: %w", err)
+	}
+
+	statuses, err := d.SyncStatuses()
+	if err != nil {
+		return nil, fmt.Errorf("brief: %w", err)
+	}
+	for _, s := range statuses {
+		b.Health = append(b.Health, notify.SourceHealth{
+			Source:       s.Source,
+			LastSuccess:  s.LastSuccess,
+			LastError:    s.LastError,
+			FailingSince: s.FailingSince,
+		})
+	}
+	return b, nil
+}
+
+// vulnAlerts groups the vulnerability prompts on the clock by
+// vulnerability, one deadline per client.
+func vulnAlerts(d *watcher.Data, cfg *configs.Config, es []queue.Entry) ([]notify.VulnAlert, error) {
+	var out []notify.VulnAlert
+	at := map[string]int{}
+	for _, e := range es {
+		i, ok := at[e.Item.ID]
+		if !ok {
+			it, _, err := d.Item(e.Item.ID)
+			if err != nil {
+				return nil, fmt.Errorf("brief: %w", err)
+			}
+			i = len(out)
+			at[e.Item.ID] = i
+			out = append(out, notify.VulnAlert{
+				ID:        it.ID,
+				Aliases:   it.Aliases,
+				Summary:   it.Title,
+				URL:       it.URL,
+				Packages:  it.Packages,
+				Published: e.ClockStart,
+			})
+		}
+		v := &out[i]
+		if slices.ContainsFunc(v.Clients, func(c notify.VulnClient) bool { return c.Client == e.Client.Name }) {
+			continue // one deadline per client, whichever concern matched first
+		}
+		v.Clients = append(v.Clients, notify.VulnClient{
+			Client:   e.Client.Name,
+			Tier:     e.Client.Tier,
+			Concern:  e.Concern.Summary,
+			Deadline: e.Deadline(cfg.SLAFor),
+		})
+	}
+	return out, nil
+}
+
+// clientPrompts groups open prompts by client, in the queue's order.
+func clientPrompts(es []queue.Entry) []notify.ClientPrompts {
+	var out []notify.ClientPrompts
+	at := map[string]int{}
+	for _, e := range es {
+		i, ok := at[e.Client.ID]
+		if !ok {
+			i = len(out)
+			at[e.Client.ID] = i
+			out = append(out, notify.ClientPrompts{Client: e.Client.Name, Tier: e.Client.Tier, Contacts: e.Client.Contacts})
+		}
+		out[i].Prompts = append(out[i].Prompts, notify.Prompt{
+			ID:       e.ID,
+			ItemID:   e.Item.ID,
+			Title:    e.Item.Title,
+			URL:      e.Item.URL,
+			Kind:     e.Item.Kind,
+			State:    e.Item.State,
+			Stage:    e.Item.Stage,
+			Priority: notify.Priority(configs.PriorityRank(e.Concern.Priority) - configs.PriorityRank("normal")),
+			Queued:   e.Created,
+			Trigger:  e.Trigger.Description,
+			Concern:  e.Concern.ID,
+			Told:     e.Concern.Summary,
+			ToldOn:   e.Concern.Told.Time,
+			ToldVia:  e.Concern.Via,
+			Packages: e.Reasons.Packages,
+			Terms:    e.Reasons.Terms,
+			Snippet:  e.Reasons.Snippet,
+		})
+	}
+	return out
+}
+
+// stageChanges turns the queue's stage changes (one per prompt) into one
+// entry per proposal and change, naming every client that watches it.
+func stageChanges(cs []queue.StageChange) []notify.StageChange {
+	var out []notify.StageChange
+	at := map[string]int{}
+	for _, c := range cs {
+		key := c.Item.ID + "\x00" + c.Change.At.String()
+		i, ok := at[key]
+		if !ok {
+			i = len(out)
+			at[key] = i
+			out = append(out, notify.StageChange{
+				ItemID:   c.Item.ID,
+				Title:    c.Item.Title,
+				URL:      c.Item.URL,
+				From:     previousStage(c.Triggers, c.Change),
+				To:       c.Change.Snapshot.Stage,
+				At:       c.Change.At,
+				Packages: c.Item.Packages,
+			})
+		}
+		if !slices.Contains(out[i].Clients, c.Client.Name) {
+			out[i].Clients = append(out[i].Clients, c.Client.Name)
+		}
+	}
+	return out
+}
+
+// previousStage returns the stage a prompt's item had before trigger t.
+func previousStage(ts []queue.Trigger, t queue.Trigger) string {
+	for i, x := range ts {
+		if x.At.Equal(t.At) && x.Description == t.Description && i > 0 {
+			return ts[i-1].Snapshot.Stage
+		}
+	}
+	return ""
+}
