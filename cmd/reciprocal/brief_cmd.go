@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/watcher"
 )
 
 func init() {
@@ -83,19 +85,13 @@ running brief often from cron.`,
 			if err != nil {
 				return err
 			}
-			sched := notify.ScheduleOf(cfg)
-			day := sched.Today(t)
-			opts := notify.OptionsFrom(cfg)
-			compose := func() (*notify.Message, error) {
+			if !send {
+				day := notify.ScheduleOf(cfg).Today(t)
 				b, err := a.buildBriefing(d, day, t)
 				if err != nil {
-					return nil, err
+					return err
 				}
-				return notify.Compose(b, opts)
-			}
-
-			if !send {
-				m, err := compose()
+				m, err := notify.Compose(b, a.composeOptions(cfg))
 				if errors.Is(err, notify.ErrNothingToSend) {
 					fmt.Fprintf(a.stderr, "nothing to send for %s (skip_empty = true)\n", day)
 					return nil
@@ -119,54 +115,19 @@ running brief often from cron.`,
 				return nil
 			}
 
-			ob := notify.NewOutbox(d.Store)
-			ob.Now = func() time.Time { t, _ := a.now(); return t }
-			snd := notify.NewSMTP(cfg.SMTP)
-			loc := cfg.Location()
 			if resend != "" {
-				res, err := ob.Resend(cmd.Context(), resendDay, snd)
+				res, err := a.outbox(d).Resend(cmd.Context(), resendDay, a.sender(cfg))
 				if errors.Is(err, notify.ErrNoBriefing) {
 					return withHint(fmt.Errorf("brief: --resend %s: %w", resendDay, err), "the outbox keeps the briefings it composed; 'reciprocal brief' composes today's")
 				}
 				if err != nil {
 					return sendFailure(cfg, resendDay, err)
 				}
-				fmt.Fprintf(a.stdout, "resent the briefing for %s: %s\n", resendDay, res.Entry.Describe(loc))
+				fmt.Fprintf(a.stdout, "resent the briefing for %s: %s\n", resendDay, res.Entry.Describe(cfg.Location()))
 				return nil
 			}
 
-			if ifDue {
-				_, due, err := ob.Due(sched, t)
-				if err != nil {
-					return err
-				}
-				if !due {
-					if e, ok, _ := ob.Entry(day); ok {
-						fmt.Fprintf(a.stdout, "briefing for %s: %s\n", day, e.Describe(loc))
-					} else {
-						fmt.Fprintf(a.stdout, "briefing for %s: not due until %s\n", day, sched.DueAt(day).Format("Mon 2 Jan 15:04 MST"))
-					}
-					return nil
-				}
-			}
-
-			res, err := ob.Deliver(cmd.Context(), day, compose, snd)
-			switch {
-			case errors.Is(err, notify.ErrNothingToSend):
-				fmt.Fprintf(a.stdout, "nothing to send for %s (skip_empty = true)\n", day)
-				return nil
-			case err != nil:
-				return sendFailure(cfg, day, err)
-			case !res.Attempted && res.Entry.State == notify.StateFailed:
-				return withHint(fmt.Errorf("brief: the briefing for %s was %s", day, res.Entry.Describe(loc)),
-					fmt.Sprintf("fix the cause, then send it again with 'reciprocal brief --resend %s'", day))
-			case !res.Attempted:
-				fmt.Fprintf(a.stdout, "the briefing for %s was already %s\n", day, res.Entry.Describe(loc))
-				fmt.Fprintf(a.stdout, "'reciprocal brief --resend %s' sends it again\n", day)
-				return nil
-			}
-			fmt.Fprintf(a.stdout, "sent the briefing for %s to %s: %s\n", day, strings.Join(res.Entry.To, ", "), res.Entry.Subject)
-			return nil
+			return a.deliver(cmd.Context(), d, t, ifDue)
 		},
 	}
 	f := c.Flags()
@@ -175,6 +136,77 @@ running brief often from cron.`,
 	f.StringVar(&resend, "resend", "", "send the stored briefing of DATE (YYYY-MM-DD) again")
 	f.BoolVar(&ifDue, "if-due", false, "send only if today's briefing is due and not yet sent")
 	return c
+}
+
+// deliver sends the briefing of the day of t, unless it was sent already;
+// with ifDue, only once [briefing] at has passed. It says what happened.
+func (a *app) deliver(ctx context.Context, d *watcher.Data, t time.Time, ifDue bool) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	sched := notify.ScheduleOf(cfg)
+	day := sched.Today(t)
+	loc := cfg.Location()
+	ob := a.outbox(d)
+	if ifDue {
+		_, due, err := ob.Due(sched, t)
+		if err != nil {
+			return err
+		}
+		if !due {
+			if e, ok, _ := ob.Entry(day); ok {
+				fmt.Fprintf(a.stdout, "briefing for %s: %s\n", day, e.Describe(loc))
+			} else {
+				fmt.Fprintf(a.stdout, "briefing for %s: not due until %s\n", day, sched.DueAt(day).Format("Mon 2 Jan 15:04 MST"))
+			}
+			return nil
+		}
+	}
+	opts := a.composeOptions(cfg)
+	compose := func() (*notify.Message, error) {
+		b, err := a.buildBriefing(d, day, t)
+		if err != nil {
+			return nil, err
+		}
+		return notify.Compose(b, opts)
+	}
+	res, err := ob.Deliver(ctx, day, compose, a.sender(cfg))
+	switch {
+	case errors.Is(err, notify.ErrNothingToSend):
+		fmt.Fprintf(a.stdout, "nothing to send for %s (skip_empty = true)\n", day)
+		return nil
+	case err != nil:
+		return sendFailure(cfg, day, err)
+	case !res.Attempted && res.Entry.State == notify.StateFailed:
+		return withHint(fmt.Errorf("brief: the briefing for %s was %s", day, res.Entry.Describe(loc)),
+			fmt.Sprintf("fix the cause, then send it again with 'reciprocal brief --resend %s'", day))
+	case !res.Attempted:
+		fmt.Fprintf(a.stdout, "the briefing for %s was already %s\n", day, res.Entry.Describe(loc))
+		fmt.Fprintf(a.stdout, "'reciprocal brief --resend %s' sends it again\n", day)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "sent the briefing for %s to %s: %s\n", day, strings.Join(res.Entry.To, ", "), res.Entry.Subject)
+	return nil
+}
+
+// outbox returns the briefing outbox of d, on the commands' clock.
+func (a *app) outbox(d *watcher.Data) *notify.Outbox {
+	ob := notify.NewOutbox(d.Store)
+	ob.Now = func() time.Time { t, _ := a.now(); return t }
+	return ob
+}
+
+// composeOptions returns how briefings are composed.
+func (a *app) composeOptions(cfg *configs.Config) notify.Options {
+	opts := notify.OptionsFrom(cfg)
+	opts.CloseCommand = "reciprocal queue done"
+	return opts
+}
+
+// sender returns how briefings are sent: over SMTP.
+func (a *app) sender(cfg *configs.Config) notify.Sender {
+	return notify.NewSMTP(cfg.SMTP)
 }
 
 // sendFailure explains a failed delivery of the briefing of day.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/match"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 )
@@ -65,15 +67,11 @@ once; its matches on items not updated within the look-back window
 ([matching] lookback, default 14d) are recorded as history instead of being
 queued. An existing prompt comes back only on a milestone: a proposal changing
 stage, a CL merged or abandoned, an issue closed or reopened, a vulnerability
-amended. 'reciprocal sync' and 'reciprocal run' match after syncing.`,
+amended. 'reciprocal run' and 'reciprocal watch' match after syncing.`,
 		Example: `  reciprocal match
   reciprocal match --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
 			profiles, err := a.profiles()
 			if err != nil {
 				return err
@@ -87,57 +85,73 @@ amended. 'reciprocal sync' and 'reciprocal run' match after syncing.`,
 				return err
 			}
 			defer d.Close()
-			level := slog.LevelWarn
-			if verbose {
-				level = slog.LevelInfo
-			}
-			res, err := match.Run(cmd.Context(), d, profiles, match.Options{
-				Now:      func() time.Time { return now },
-				Lookback: time.Duration(cfg.Matching.Lookback),
-				Logger:   slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})),
-			})
+			res, err := a.runMatch(cmd.Context(), d, profiles, now, verbose)
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return a.printJSON(res)
 			}
-			if len(profiles) == 0 {
-				fmt.Fprintf(a.stdout, "no client profiles in %s: nothing to match\n", cfg.ClientsDir())
-				return nil
-			}
-			names := map[string]string{}
-			for _, p := range profiles {
-				names[p.ID] = p.Name
-			}
-			show := func(label string, p *queue.Prompt) {
-				fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", label, p.ID, names[p.Client], p.Concern, p.Item.ID, p.Item.Title)
-				fmt.Fprintf(a.stdout, "%-9s %s  %s\n", "", strings.Repeat(" ", len(p.ID)), p.Trigger().Description)
-			}
-			for _, p := range res.New {
-				show("new", p)
-			}
-			for _, p := range res.Reopened {
-				show("reopened", p)
-			}
-			fmt.Fprintf(a.stdout, "%d new, %d re-opened; %d older matches recorded as history (look-back %s)\n",
-				len(res.New), len(res.Reopened), res.History, formatDays(time.Duration(cfg.Matching.Lookback)))
-			if len(res.Evaluated) > 0 {
-				var ids []string
-				for _, id := range res.Evaluated {
-					ids = append(ids, id.String())
-				}
-				fmt.Fprintf(a.stdout, "evaluated over the whole index (new or changed): %s\n", strings.Join(ids, ", "))
-			}
-			if len(res.New)+len(res.Reopened) > 0 {
-				fmt.Fprintln(a.stdout, "see them with: reciprocal queue")
-			}
+			a.printMatch(res, profiles)
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "log progress to standard error")
 	return c
+}
+
+// runMatch runs the matcher at now, logging progress when verbose.
+func (a *app) runMatch(ctx context.Context, d *watcher.Data, profiles configs.Profiles, now time.Time, verbose bool) (*match.Result, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelInfo
+	}
+	return match.Run(ctx, d, profiles, match.Options{
+		Now:      func() time.Time { return now },
+		Lookback: time.Duration(cfg.Matching.Lookback),
+		Logger:   slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})),
+	})
+}
+
+// printMatch says what a match run did: each new and re-opened prompt,
+// then the counts.
+func (a *app) printMatch(res *match.Result, profiles configs.Profiles) {
+	cfg, _ := a.config()
+	if len(profiles) == 0 {
+		fmt.Fprintf(a.stdout, "no client profiles in %s: nothing to match\n", cfg.ClientsDir())
+		return
+	}
+	names := map[string]string{}
+	for _, p := range profiles {
+		names[p.ID] = p.Name
+	}
+	show := func(label string, p *queue.Prompt) {
+		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", label, p.ID, names[p.Client], p.Concern, p.Item.ID, oneLine(p.Item.Title))
+		fmt.Fprintf(a.stdout, "%-9s %s  %s\n", "", strings.Repeat(" ", len(p.ID)), oneLine(p.Trigger().Description))
+	}
+	for _, p := range res.New {
+		show("new", p)
+	}
+	for _, p := range res.Reopened {
+		show("reopened", p)
+	}
+	fmt.Fprintf(a.stdout, "%d new, %d re-opened; %d older matches recorded as history (look-back %s)\n",
+		len(res.New), len(res.Reopened), res.History, formatDays(time.Duration(cfg.Matching.Lookback)))
+	if len(res.Evaluated) > 0 {
+		var ids []string
+		for _, id := range res.Evaluated {
+			ids = append(ids, id.String())
+		}
+		fmt.Fprintf(a.stdout, "evaluated over the whole index (new or changed): %s\n", strings.Join(ids, ", "))
+	}
+	if len(res.New)+len(res.Reopened) > 0 {
+		fmt.Fprintln(a.stdout, "see them with: reciprocal queue")
+	}
 }
 
 // formatDays writes a duration in days when it is whole days ("14d").
