@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -35,6 +36,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	setupLogging(stderr)
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -64,6 +66,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
 	}
 	return exitFail
+}
+
+// setupLogging sends slog's structured lines to stderr: long operations
+// log their progress there when stderr is not a terminal (cron, systemd);
+// on a terminal they show a progress line instead and only warnings are
+// logged. $RECIPROCAL_LOG (debug, info, warn, error) overrides the level.
+func setupLogging(stderr io.Writer) {
+	level := slog.LevelInfo
+	if isTerminal(stderr) {
+		level = slog.LevelWarn
+	}
+	if v := os.Getenv("RECIPROCAL_LOG"); v != "" {
+		level.UnmarshalText([]byte(v))
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
 }
 
 // rootCommand builds the command tree.
