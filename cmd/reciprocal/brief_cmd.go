@@ -193,7 +193,7 @@ func (a *app) deliver(ctx context.Context, d *watcher.Data, t time.Time, ifDue b
 // outbox returns the briefing outbox of d, on the commands' clock.
 func (a *app) outbox(d *watcher.Data) *notify.Outbox {
 	ob := notify.NewOutbox(d.Store)
-	ob.Now = func() time.Time { t, _ := a.now(); return t }
+	ob.Now = a.clockFunc()
 	return ob
 }
 

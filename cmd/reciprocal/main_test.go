@@ -1,12 +1,18 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/reciprocal-access/reciprocal/notify/smtptest"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
 )
 
@@ -46,6 +52,8 @@ func TestScript(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"fakegithub": cmdFakeGitHub,
 			"expand":     cmdExpand,
+			"fakesmtp":   cmdFakeSMTP,
+			"received":   cmdReceived,
 		},
 		RequireExplicitExec: true,
 	})
@@ -53,16 +61,20 @@ func TestScript(t *testing.T) {
 
 // cmdFakeGitHub starts a fake GitHub API serving the issue and comment
 // objects of the given JSON Lines files, and sets $GITHUB_URL to its base
-// URL. "fakegithub -down" sets $GITHUB_URL to a server that is not there.
+// URL. "fakegithub -revoked" starts one that answers every request 401 Bad
+// credentials, as GitHub does for a revoked token.
 func cmdFakeGitHub(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! fakegithub")
 	}
-	if len(args) == 1 && args[0] == "-down" {
-		srv := githubtest.NewServer()
-		url := srv.URL()
-		srv.Close()
-		ts.Setenv("GITHUB_URL", url)
+	if len(args) == 1 && args[0] == "-revoked" {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest","status":"401"}`)
+		}))
+		ts.Defer(srv.Close)
+		ts.Setenv("GITHUB_URL", srv.URL+"/")
 		return
 	}
 	srv := githubtest.NewServer()
@@ -85,5 +97,44 @@ func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
 		data, err := os.ReadFile(path)
 		ts.Check(err)
 		ts.Check(os.WriteFile(path, []byte(os.Expand(string(data), ts.Getenv)), 0o644))
+	}
+}
+
+// smtpServers are the fake SMTP servers of the running scripts.
+var smtpServers sync.Map // *testscript.TestScript → *smtptest.Server
+
+// cmdFakeSMTP starts an SMTP server on loopback that keeps what it accepts,
+// and sets $SMTP_PORT. "fakesmtp -reject 554" starts one that refuses
+// every message with that code.
+func cmdFakeSMTP(ts *testscript.TestScript, neg bool, args []string) {
+	srv, err := smtptest.Start()
+	ts.Check(err)
+	ts.Defer(func() { srv.Close() })
+	if len(args) == 2 && args[0] == "-reject" {
+		code, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		srv.Reject(code, "refused by the test")
+	} else if len(args) != 0 {
+		ts.Fatalf("usage: fakesmtp [-reject CODE]")
+	}
+	smtpServers.Store(ts, srv)
+	ts.Setenv("SMTP_PORT", srv.Port())
+}
+
+// cmdReceived checks how many messages the script's fake SMTP server
+// accepted, and writes the last one to received.eml.
+func cmdReceived(ts *testscript.TestScript, neg bool, args []string) {
+	v, ok := smtpServers.Load(ts)
+	if !ok || len(args) != 1 {
+		ts.Fatalf("usage: received N (after fakesmtp)")
+	}
+	msgs := v.(*smtptest.Server).Messages()
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	if len(msgs) != want {
+		ts.Fatalf("the SMTP server accepted %d messages, want %d", len(msgs), want)
+	}
+	if len(msgs) > 0 {
+		ts.Check(os.WriteFile(ts.MkAbs("received.eml"), msgs[len(msgs)-1].Data, 0o644))
 	}
 }

@@ -55,6 +55,18 @@ func (a *app) now() (time.Time, error) {
 	return time.Time{}, fmt.Errorf("RECIPROCAL_NOW=%q: want a time like 2026-09-01T09:00:00Z or a day like 2026-09-01", s)
 }
 
+// clockFunc returns the commands' clock as a function, for packages that
+// take one. (a.now has checked RECIPROCAL_NOW by the time it is called.)
+func (a *app) clockFunc() func() time.Time {
+	return func() time.Time {
+		t, err := a.now()
+		if err != nil {
+			return time.Now()
+		}
+		return t
+	}
+}
+
 func (a *app) matchCommand() *cobra.Command {
 	var asJSON, verbose bool
 	c := &cobra.Command{

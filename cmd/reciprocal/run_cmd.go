@@ -59,8 +59,7 @@ func (a *app) pass(ctx context.Context, brief bool) error {
 	defer d.Close()
 
 	var errs []error
-	clock := func() time.Time { t, _ := a.now(); return t }
-	results, err := a.syncSources(ctx, d, "", source.Options{Now: clock})
+	results, err := a.syncSources(ctx, d, "", source.Options{Now: a.clockFunc()})
 	for _, r := range results {
 		fmt.Fprintln(a.stdout, summarize(r))
 	}

@@ -53,7 +53,7 @@ status is 1 and the summary says which failed.`,
 			if kind != "" && !slices.Contains(sourceKinds, kind) {
 				return usagef("--source %q: want github, gerrit or vulndb", kind)
 			}
-			opts := source.Options{MaxWait: maxWait}
+			opts := source.Options{MaxWait: maxWait, Now: a.clockFunc()}
 			var err error
 			if opts.Since, err = parseDay(since, "--since"); err != nil {
 				return err

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/match"
+	"github.com/reciprocal-access/reciprocal/watcher/queue"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+func init() {
+	commands = append(commands, (*app).statusCommand)
+}
+
+// failingTooLong is how long a source may fail before status asks for
+// attention.
+const failingTooLong = 24 * time.Hour
+
+// statusReport is what 'reciprocal status --json' prints.
+type statusReport struct {
+	DataDir    string                  `json:"data_dir"`
+	Empty      bool                    `json:"empty"` // nothing imported or synced yet
+	Sources    []watcher.SourceStatus  `json:"sources"`
+	StoreBytes int64                   `json:"store_bytes"`
+	IndexBytes int64                   `json:"index_bytes"`
+	Items      map[string]int          `json:"items"` // by source
+	Indexed    uint64                  `json:"indexed"`
+	MatchLag   int                     `json:"match_lag"` // items changed since the last match
+	Prompts    map[string]clientCounts `json:"prompts"`   // open and snoozed prompts by client
+	Briefing   *notify.Status          `json:"briefing,omitempty"`
+	Attention  []string                `json:"attention"` // what needs a look; exit status 1 if any
+}
+
+type clientCounts struct {
+	Name    string `json:"name"`
+	Open    int    `json:"open"`
+	Snoozed int    `json:"snoozed"`
+}
+
+func (a *app) statusCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show sync health, data sizes, the matcher's lag, the queue and the briefing",
+		Long: `Status shows, for each source, the last sync (when, how it went, items,
+requests, the rate limit left); the store's and index's sizes and item counts;
+how many changed items the matcher has not seen yet; open prompts per client;
+and when the next briefing is due, with the outbox's state.
+
+The exit status is 1 when something needs attention — a source failing for
+more than a day, a briefing the mail server refused — so that it works as a
+health check from cron or a monitoring system.`,
+		Example: "  reciprocal status\n  reciprocal status --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, err := a.status()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := a.printJSON(rep); err != nil {
+					return err
+				}
+			} else {
+				a.printStatus(rep)
+			}
+			if len(rep.Attention) > 0 {
+				return &silentError{code: exitFail}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return c
+}
+
+func (a *app) status() (*statusReport, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.now()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := a.dataDir()
+	if err != nil {
+		return nil, err
+	}
+	rep := &statusReport{DataDir: dir, Items: map[string]int{}, Prompts: map[string]clientCounts{}, Attention: []string{}}
+	d, err := a.openData(false)
+	if errors.Is(err, store.ErrNoStore) {
+		rep.Empty = true
+		return rep, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+
+	if rep.Sources, err = d.SyncStatuses(); err != nil {
+		return nil, err
+	}
+	for _, s := range rep.Sources {
+		if !s.FailingSince.IsZero() && t.Sub(s.FailingSince) > failingTooLong {
+			rep.Attention = append(rep.Attention, fmt.Sprintf("%s has been failing since %s: %s", s.Source, s.FailingSince.Format(time.RFC3339), s.LastError))
+		}
+	}
+	rep.StoreBytes = d.Store.Size()
+	rep.IndexBytes = index.DiskSize(filepath.Join(d.Dir, index.DirName))
+	err = d.Store.View(func(tx *store.Tx) error {
+		return tx.Since(0, func(r store.Record) error { rep.Items[r.Source]++; return nil })
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rep.Indexed, err = d.Index.Count(); err != nil {
+		return nil, err
+	}
+	if rep.MatchLag, err = match.Lag(d.Store); err != nil {
+		return nil, err
+	}
+
+	// Prompts of the clients in the profiles; invalid profiles are worth
+	// a line but do not hide the rest.
+	if profiles, perr := a.profiles(); perr != nil {
+		rep.Attention = append(rep.Attention, "client profiles are invalid: run 'reciprocal check-config'")
+	} else {
+		es, err := queue.List(d.Store, profiles, queue.Filter{States: []queue.State{queue.Open, queue.Snoozed}}, t)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range profiles {
+			rep.Prompts[p.ID] = clientCounts{Name: p.Name}
+		}
+		for _, e := range es {
+			c := rep.Prompts[e.Client.ID]
+			if e.State == queue.Snoozed {
+				c.Snoozed++
+			} else {
+				c.Open++
+			}
+			rep.Prompts[e.Client.ID] = c
+		}
+	}
+
+	bs, err := a.outbox(d).Status(notify.ScheduleOf(cfg), t)
+	if err != nil {
+		return nil, err
+	}
+	rep.Briefing = bs
+	if bs.Last != nil && bs.Last.State == notify.StateFailed {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("the briefing for %s failed: %s; fix it, then 'reciprocal brief --resend %s'", bs.Last.Date, bs.Last.Describe(cfg.Location()), bs.Last.Date))
+	}
+	return rep, nil
+}
+
+func (a *app) printStatus(rep *statusReport) {
+	w := a.stdout
+	cfg, _ := a.config()
+	loc := cfg.Location()
+	fmt.Fprintf(w, "data: %s\n", rep.DataDir)
+	if rep.Empty {
+		fmt.Fprintln(w, "nothing synced or imported yet: run 'reciprocal sync' (or 'reciprocal demo' to try it out)")
+		return
+	}
+	fmt.Fprintln(w, "\nsources:")
+	if len(rep.Sources) == 0 {
+		fmt.Fprintln(w, "  never synced: run 'reciprocal sync'")
+	}
+	for _, s := range rep.Sources {
+		result := "ok"
+		if s.LastError != "" {
+			result = "FAILING since " + s.FailingSince.In(loc).Format("2006-01-02 15:04") + ": " + oneLine(s.LastError)
+		}
+		fmt.Fprintf(w, "  %-24s last sync %s, %s\n", s.Source, s.LastAttempt.In(loc).Format("2006-01-02 15:04"), result)
+		l := s.Last
+		fmt.Fprintf(w, "  %-24s %d new, %d updated, %d requests (%d not modified)", "", l.New, l.Updated, l.Requests, l.NotModified)
+		if l.RateRemaining >= 0 && !l.RateReset.IsZero() {
+			fmt.Fprintf(w, ", rate limit %d left", l.RateRemaining)
+		}
+		fmt.Fprintln(w)
+	}
+	total := 0
+	var srcs []string
+	for s, n := range rep.Items {
+		total += n
+		srcs = append(srcs, fmt.Sprintf("%s %d", s, n))
+	}
+	sort.Strings(srcs)
+	fmt.Fprintf(w, "\nstore: %d items (%s), %s\n", total, strings.Join(srcs, ", "), bytesize(rep.StoreBytes))
+	fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
+	fmt.Fprintf(w, "match: %d changed items not matched yet\n", rep.MatchLag)
+
+	fmt.Fprintln(w, "\nprompts:")
+	var ids []string
+	for id := range rep.Prompts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	if len(ids) == 0 {
+		fmt.Fprintln(w, "  no client profiles")
+	}
+	for _, id := range ids {
+		c := rep.Prompts[id]
+		fmt.Fprintf(w, "  %-12s %-24s %d open, %d snoozed\n", id, oneLine(c.Name), c.Open, c.Snoozed)
+	}
+
+	if b := rep.Briefing; b != nil {
+		fmt.Fprintln(w, "\nbriefing:")
+		if b.Entry != nil {
+			fmt.Fprintf(w, "  today (%s): %s\n", b.Today, b.Entry.Describe(loc))
+		} else if b.Due {
+			fmt.Fprintf(w, "  today (%s): due since %s, not sent yet\n", b.Today, b.DueAt.In(loc).Format("15:04 MST"))
+		} else {
+			fmt.Fprintf(w, "  today (%s): due at %s\n", b.Today, b.DueAt.In(loc).Format("15:04 MST"))
+		}
+		if b.Last != nil && b.Last != b.Entry {
+			fmt.Fprintf(w, "  last (%s): %s\n", b.Last.Date, b.Last.Describe(loc))
+		}
+		fmt.Fprintf(w, "  next due: %s\n", b.NextDue.In(loc).Format("Mon 2 Jan 15:04 MST"))
+		if cfg.SMTP == nil {
+			fmt.Fprintln(w, "  no [smtp] configured: briefings are not sent")
+		}
+	}
+
+	if len(rep.Attention) > 0 {
+		fmt.Fprintln(w, "\nneeds attention:")
+		for _, s := range rep.Attention {
+			fmt.Fprintf(w, "  - %s\n", oneLine(s))
+		}
+	}
+}
+
+// bytesize writes n bytes for a person: "12.3 MB".
+func bytesize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
