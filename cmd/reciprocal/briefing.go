@@ -13,13 +13,28 @@ import (
 )
 
 // briefingWindow is how far back a briefing reports stage changes and
-// newly recorded history: the day since the previous briefing.
+// newly recorded history when there was no earlier briefing.
 const briefingWindow = 24 * time.Hour
+
+// briefingSince returns the start of what the briefing of day reports as
+// new: when the previous day's briefing was composed, or a day before t.
+func (a *app) briefingSince(d *watcher.Data, day notify.Date, t time.Time) (time.Time, error) {
+	entries, err := a.outbox(d).Entries()
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, e := range entries { // newest first
+		if e.Date.Compare(day) < 0 && !e.Composed.IsZero() && e.Composed.Before(t) {
+			return e.Composed, nil
+		}
+	}
+	return t.Add(-briefingWindow), nil
+}
 
 // buildBriefing gathers the briefing of day, composed at t, from the prompt
 // queue and the sync status: vulnerabilities whose clients' clocks run,
 // every open consult prompt grouped by client, proposals that changed stage
-// in the last day, history recorded in the last day, and sync health.
+// and history recorded since the previous briefing, and sync health.
 func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*notify.Briefing, error) {
 	cfg, err := a.config()
 	if err != nil {
@@ -31,7 +46,10 @@ func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*not
 	}
 	b := &notify.Briefing{Date: day, Now: t}
 	lookback := time.Duration(cfg.Matching.Lookback)
-	since := t.Add(-briefingWindow)
+	since, err := a.briefingSince(d, day, t)
+	if err != nil {
+		return nil, fmt.Errorf("brief: %w", err)
+	}
 
 	onClock, err := queue.OnTheClock(d.Store, profiles, t, lookback)
 	if err != nil {
@@ -56,7 +74,7 @@ func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*not
 
 	err = d.Store.View(func(tx *store.Tx) error {
 		return queue.Scan(tx, []queue.State{queue.History}, func(p *queue.Prompt) error {
-			if !p.Created.Before(since) {
+			if p.Created.After(since) {
 				b.HistoryRecorded++
 			}
 			return nil

@@ -1,18 +1,25 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/emersion/go-message/mail"
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal"
-	"github.com/reciprocal-access/reciprocal/index"
-	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/notify/smtptest"
+	"github.com/reciprocal-access/reciprocal/watcher/github"
+	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
 )
 
 func init() {
@@ -24,13 +31,18 @@ func (a *app) demoCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Run reciprocal end to end on built-in sample data, offline",
-		Long: `Demo shows what reciprocal does without network or setup. In a temporary
-data directory it names, it loads a week of Go tracker activity (the project's
-own sample data: GitHub issues and proposals, Gerrit changes, vulnerabilities)
-and answers a few questions from the local index.
+		Long: `Demo runs the whole of reciprocal without network or setup. In a temporary
+directory it names, it starts in-process stand-ins for the GitHub API, Gerrit,
+the vulnerability database and an SMTP server, serving the project's own
+sample data: a week of Go tracker activity (a TLS session-ticket proposal in
+review, a crypto/tls vulnerability, RSA and HTTP/2 work). With the three
+example client profiles it runs sync → match → brief as 'reciprocal run'
+would on Monday morning, shows the queue and the briefing as the SMTP server
+received it, then replays Tuesday's activity to show a prompt coming back
+when a proposal moves to likely-accept and its CL is merged.
 
-Nothing outside the temporary directory is read or written.`,
-		Example: "  go run ./cmd/reciprocal demo\n  reciprocal demo --keep",
+The clock is simulated; nothing outside the temporary directory is touched.`,
+		Example: "  go run ./cmd/reciprocal demo\n  reciprocal demo --keep   # then explore with --data",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, err := os.MkdirTemp("", "reciprocal-demo-")
@@ -45,99 +57,296 @@ Nothing outside the temporary directory is read or written.`,
 				return fmt.Errorf("demo: %w", err)
 			}
 			if keep {
-				fmt.Fprintf(a.stdout, "\nThe data directory is kept. Explore it with:\n  reciprocal --data %s search 'http2 reset'\n", dir)
+				d.say("\nThe demo's directory is kept. Explore it with the same commands:")
+				d.say("  reciprocal --config %s --data %s search 'http2 reset'", d.cfgPath, d.dataDir)
+				d.say("  RECIPROCAL_NOW=2026-11-24T07:05:00Z reciprocal --config %s --data %s queue", d.cfgPath, d.dataDir)
 			}
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&keep, "keep", false, "keep the temporary data directory to explore afterwards")
+	c.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (data, configuration, received e-mails) to explore afterwards")
 	return c
 }
 
+// The demo's simulated mornings: the first run on Monday at 08:05 in Rome,
+// after the briefing time, and the next on Tuesday.
+var (
+	demoMonday  = time.Date(2026, 11, 23, 7, 5, 0, 0, time.UTC)
+	demoTuesday = time.Date(2026, 11, 24, 7, 5, 0, 0, time.UTC)
+)
+
 // demo is one run of the demonstration.
 type demo struct {
-	a   *app
-	ctx context.Context
-	dir string
+	a       *app
+	ctx     context.Context
+	dir     string
+	cfgPath string
+	dataDir string
+
+	github *githubtest.Server
+	smtp   *smtptest.Server
+	seen   int // messages of the SMTP server already shown
 }
 
 func (d *demo) say(format string, args ...any) {
 	fmt.Fprintf(d.a.stdout, format+"\n", args...)
 }
 
-func (d *demo) step(title string) {
-	d.say("\n== %s", title)
+func (d *demo) step(format string, args ...any) {
+	d.say("\n== "+format, args...)
 }
 
 func (d *demo) run() error {
-	d.say("reciprocal demo: a week of Go tracker activity, offline.")
-	d.say("data directory: %s", d.dir)
-
-	data, err := watcher.OpenData(d.dir, false, nil)
-	if err != nil {
+	if os.Getenv("RECIPROCAL_LOG") == "" {
+		// The demo narrates; progress logs would only interleave.
+		slog.SetDefault(slog.New(slog.NewTextHandler(d.a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	}
+	if err := d.start(); err != nil {
 		return err
 	}
-	defer data.Close()
+	defer d.stop()
 
-	d.step("Import the week's raw tracker JSON")
-	if err := d.importRound(data, "round1"); err != nil {
+	d.say("reciprocal demo: a week of Go tracker activity and three clients, offline.")
+	d.say("Working in %s (configuration, data, received e-mail).", d.dir)
+	d.say("Stand-ins on this machine: GitHub API %s, SMTP %s.", d.github.URL(), d.smtp.Addr)
+	d.say("Clients (configs/example/clients): Acme CDN (gold), Globex Payments (platinum), Initech (silver).")
+
+	d.step("Monday 23 November, 08:05 in Rome: the first run")
+	d.say("A week of activity waits on the trackers. 'reciprocal run' syncs it, matches it")
+	d.say("against every client concern and sends the day's briefing, as cron would.")
+	d.a.clock = func() time.Time { return demoMonday }
+	if err := d.cli("run"); err != nil {
+		return err
+	}
+	if err := d.cli("clients"); err != nil {
+		return err
+	}
+	if err := d.cli("queue", "--client", "acme"); err != nil {
+		return err
+	}
+	if err := d.showBriefing("briefing-2026-11-23.eml", 60); err != nil {
+		return err
+	}
+	if err := d.cli("search", "session ticket", "--package", "crypto/tls", "-n", "5"); err != nil {
 		return err
 	}
 
-	d.step("Search the local index")
-	for _, q := range []struct {
-		what string
-		req  index.Request
-	}{
-		{"What is going on about TLS session tickets in crypto/tls?",
-			index.Request{Query: `"session ticket" "session tickets" resumption`, Packages: []string{"crypto/tls"}, Limit: 5, Highlight: true}},
-		{"Which proposals are in review, newest first?",
-			index.Request{Kinds: []string{index.KindProposal}, Stages: []string{index.StageActive, index.StageLikelyAccept, index.StageFinal}, Sort: index.SortUpdated, Limit: 5}},
-		{"Which vulnerabilities touch golang.org/x/crypto or net/http?",
-			index.Request{Kinds: []string{index.KindVuln}, Packages: []string{"golang.org/x/crypto", "net/http"}, Sort: index.SortUpdated, Limit: 5}},
-	} {
-		d.say("\n%s", q.what)
-		res, err := data.Index.Search(d.ctx, q.req)
+	d.step("Tuesday 24 November, 08:05: a day later")
+	d.say("Overnight the review group marked the session-ticket proposal golang/go#76412")
+	d.say("likely accept, its groundwork CL 723418 was merged, GO-2026-4927 was amended and")
+	d.say("a new crypto/rsa issue came in. The maintainer had closed one prompt yesterday.")
+	if err := d.closeOnePrompt(); err != nil {
+		return err
+	}
+	if err := d.replay("round2"); err != nil {
+		return err
+	}
+	d.a.clock = func() time.Time { return demoTuesday }
+	if err := d.cli("run"); err != nil {
+		return err
+	}
+	if err := d.cli("queue", "--client", "acme"); err != nil {
+		return err
+	}
+	if err := d.showBriefing("briefing-2026-11-24.eml", 45); err != nil {
+		return err
+	}
+	return d.cli("status")
+}
+
+// start writes the configuration and profiles and starts the stand-in
+// servers with the first round of data.
+func (d *demo) start() error {
+	d.cfgPath = filepath.Join(d.dir, "reciprocal.toml")
+	d.dataDir = filepath.Join(d.dir, "data")
+	clients := filepath.Join(d.dir, "clients")
+	if err := os.MkdirAll(clients, 0o755); err != nil {
+		return err
+	}
+	if err := fs.WalkDir(reciprocal.ExampleClients, ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(reciprocal.ExampleClients, p)
 		if err != nil {
 			return err
 		}
-		for _, h := range res.Hits {
-			d.say("  %-24s %-8s %-14s %s", h.ID, h.Kind, stateOf(h), oneLine(h.Title))
-			if h.Snippet != "" {
-				d.say("      %s", h.Snippet.Text())
-			}
+		return os.WriteFile(filepath.Join(clients, path.Base(p)), data, 0o644)
+	}); err != nil {
+		return err
+	}
+
+	d.github = githubtest.NewServer()
+	var err error
+	if d.smtp, err = smtptest.Start(); err != nil {
+		d.github.Close()
+		return err
+	}
+	if err := d.replay("round1"); err != nil {
+		d.stop()
+		return err
+	}
+	cfg := fmt.Sprintf(`# The demo's configuration: the sources are in-process stand-ins.
+clients = "clients"
+
+[[github]]
+repo = "golang/go"
+api_url = %q
+since = 2025-01-01
+
+[smtp]
+host = "127.0.0.1"
+port = %s
+tls = "none"
+from = "reciprocal <maintainer@example.com>"
+to = ["maintainer@example.com"]
+
+[briefing]
+at = "08:00"
+timezone = "Europe/Rome"
+
+[matching]
+lookback = "14d"
+`, d.github.URL(), d.smtp.Port())
+	if err := os.WriteFile(d.cfgPath, []byte(cfg), 0o644); err != nil {
+		d.stop()
+		return err
+	}
+	// The stand-in GitHub must never see a real token.
+	d.a.srcOpts.githubOpts = []github.Option{github.WithToken("")}
+	return nil
+}
+
+func (d *demo) stop() {
+	d.github.Close()
+	d.smtp.Close()
+}
+
+// replay loads one round of the sample data into the stand-in servers.
+func (d *demo) replay(round string) error {
+	for _, name := range []string{"github-issues.jsonl", "github-comments.jsonl"} {
+		data, err := fs.ReadFile(reciprocal.DemoData, path.Join("testdata/demo", round, name))
+		if err != nil {
+			return err
 		}
-		d.say("  (%d matching, %s)", res.Total, res.Took.Round(10_000))
+		if _, err := d.github.AddJSONL(bytes.NewReader(data)); err != nil {
+			return fmt.Errorf("%s/%s: %w", round, name, err)
+		}
 	}
 	return nil
 }
 
-// importRound imports the embedded JSON Lines files of one round.
-func (d *demo) importRound(data *watcher.Data, round string) error {
-	dir := path.Join("testdata/demo", round)
-	entries, err := fs.ReadDir(reciprocal.DemoData, dir)
+// cli runs a reciprocal command line against the demo's configuration and
+// data, showing it as typed.
+func (d *demo) cli(args ...string) error {
+	shown := make([]string, len(args))
+	for i, s := range args {
+		shown[i] = s
+		if strings.ContainsAny(s, " #'") {
+			shown[i] = "'" + s + "'"
+		}
+	}
+	d.say("\n$ reciprocal %s", strings.Join(shown, " "))
+	root := d.a.rootCommand()
+	root.SetArgs(append([]string{"--config", d.cfgPath, "--data", d.dataDir}, args...))
+	root.SetOut(d.a.stdout)
+	root.SetErr(d.a.stderr)
+	d.a.cfg = nil
+	if err := root.ExecuteContext(d.ctx); err != nil {
+		return fmt.Errorf("reciprocal %s: %w", strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// closeOnePrompt records a consultation, as the maintainer would after a
+// call: the first open prompt of Globex.
+func (d *demo) closeOnePrompt() error {
+	// Find it the way a user would: from the queue, as JSON.
+	var out bytes.Buffer
+	saved := d.a.stdout
+	d.a.stdout = &out
+	root := d.a.rootCommand()
+	root.SetArgs([]string{"--config", d.cfgPath, "--data", d.dataDir, "queue", "--client", "globex", "--json"})
+	root.SetOut(&out)
+	err := root.ExecuteContext(d.ctx)
+	d.a.stdout = saved
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".jsonl") {
+	id := jsonField(out.String(), `"id": "`)
+	if id == "" {
+		return nil
+	}
+	return d.cli("queue", "done", id, "--note", "Called Hank: multi-prime keys are not in their fleet; the CRT speed-up matters most.")
+}
+
+// jsonField returns the first string value after key in indented JSON.
+func jsonField(s, key string) string {
+	i := strings.Index(s, key)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(key):]
+	if j := strings.IndexByte(s, '"'); j >= 0 {
+		return s[:j]
+	}
+	return ""
+}
+
+// showBriefing prints the newest message the SMTP server accepted, as
+// received: its headers and the first lines of its plain text part. The
+// whole message is saved as name in the demo's directory.
+func (d *demo) showBriefing(name string, lines int) error {
+	msgs := d.smtp.Messages()
+	if len(msgs) <= d.seen {
+		d.say("\n(no new briefing was sent)")
+		return nil
+	}
+	m := msgs[len(msgs)-1]
+	d.seen = len(msgs)
+	file := filepath.Join(d.dir, name)
+	if err := os.WriteFile(file, m.Data, 0o644); err != nil {
+		return err
+	}
+	d.step("The briefing, as the SMTP server received it (%d bytes, saved as %s)", len(m.Data), file)
+	r, err := mail.CreateReader(bytes.NewReader(m.Data))
+	if err != nil {
+		return err
+	}
+	d.say("MAIL FROM:<%s> RCPT TO:<%s>", m.From, strings.Join(m.To, ">, <"))
+	for _, h := range []string{"From", "To", "Subject", "Date", "Message-Id"} {
+		v := r.Header.Get(h)
+		if h == "Subject" {
+			v, _ = r.Header.Subject()
+		}
+		d.say("%s: %s", h, v)
+	}
+	d.say("")
+	for {
+		p, err := r.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		ct := p.Header.Get("Content-Type")
+		if !strings.HasPrefix(ct, "text/plain") {
+			d.say("[%s part, %s]", strings.SplitN(ct, ";", 2)[0], "not shown")
 			continue
 		}
-		f, err := reciprocal.DemoData.Open(path.Join(dir, e.Name()))
+		body, err := io.ReadAll(p.Body)
 		if err != nil {
 			return err
 		}
-		res, err := data.Import(d.ctx, e.Name(), f, watcher.ImportOptions{})
-		f.Close()
-		if err != nil {
-			return err
+		text := strings.Split(strings.TrimRight(string(body), "\n"), "\n")
+		for i, l := range text {
+			if i == lines {
+				d.say("[… %d more lines in %s]", len(text)-lines, file)
+				break
+			}
+			d.say("%s", l)
 		}
-		d.say("  %-22s %s", e.Name(), formatCounts(res))
 	}
-	n, err := data.IndexPending(d.ctx)
-	if err != nil {
-		return err
-	}
-	d.say("  indexed %d items", n)
 	return nil
 }

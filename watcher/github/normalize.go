@@ -264,7 +264,11 @@ func StageFromComment(body string) string {
 }
 
 // stageHistory orders the comment-derived stages and appends the label's
-// stage when it says something the comments did not.
+// stage when it says something the comments did not. A label that only
+// restates an earlier or equal step of the review (Proposal-Active after a
+// "likely accept", Proposal-FinalCommentPeriod, which is the week a likely
+// accept or decline waits) adds nothing; hold, accepted and declined always
+// count.
 func stageHistory(stages []index.Stage, label string, updated time.Time) []index.Stage {
 	sort.SliceStable(stages, func(i, j int) bool { return stages[i].At.Before(stages[j].At) })
 	var out []index.Stage
@@ -274,8 +278,36 @@ func stageHistory(stages []index.Stage, label string, updated time.Time) []index
 		}
 		out = append(out, s)
 	}
-	if label != "" && (len(out) == 0 || out[len(out)-1].Stage != label) {
-		out = append(out, index.Stage{Stage: label, At: updated, Via: "label"})
+	if label == "" {
+		return out
 	}
-	return out
+	if len(out) > 0 {
+		last := out[len(out)-1].Stage
+		if last == label || (!authoritative[label] && stageRank[label] <= stageRank[last]) {
+			return out
+		}
+	}
+	return append(out, index.Stage{Stage: label, At: updated, Via: "label"})
+}
+
+// stageRank orders the steps of a proposal review; stages of equal rank
+// say the same about progress.
+var stageRank = map[string]int{
+	index.StageIncoming:      0,
+	index.StageActive:        1,
+	index.StageLikelyAccept:  2,
+	index.StageLikelyDecline: 2,
+	index.StageFinal:         2,
+	index.StageHold:          2,
+	index.StageAccepted:      3,
+	index.StageDeclined:      3,
+	index.StageRetracted:     3,
+}
+
+// authoritative stage labels are set by the review group to record a
+// decision, whatever the comments said before.
+var authoritative = map[string]bool{
+	index.StageHold:     true,
+	index.StageAccepted: true,
+	index.StageDeclined: true,
 }

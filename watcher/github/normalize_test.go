@@ -173,3 +173,32 @@ func TestCommentIssueRef(t *testing.T) {
 		t.Error("IssueRef accepted an issue_url without a number")
 	}
 }
+
+func TestStageHistoryLabels(t *testing.T) {
+	at := func(day int) time.Time { return time.Date(2024, 1, day, 0, 0, 0, 0, time.UTC) }
+	comments := []index.Stage{{Stage: "active", At: at(1)}, {Stage: "likely-accept", At: at(8)}}
+	tests := []struct {
+		label string
+		want  string
+	}{
+		{"", "active likely-accept"},
+		{"final-comment", "active likely-accept"},     // FCP is the week of a likely accept
+		{"active", "active likely-accept"},            // a lingering label says less than the comment
+		{"hold", "active likely-accept hold"},         // a decision
+		{"accepted", "active likely-accept accepted"}, // a decision
+		{"declined", "active likely-accept declined"}, // a decision, even against the comments
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, s := range stageHistory(append([]index.Stage(nil), comments...), tt.label, at(9)) {
+			got = append(got, s.Stage)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("label %q: history %v, want %s", tt.label, got, tt.want)
+		}
+	}
+	// Without comments, the label is the whole history.
+	if h := stageHistory(nil, "final-comment", at(9)); len(h) != 1 || h[0].Stage != "final-comment" || h[0].Via != "label" {
+		t.Errorf("label only: %+v", h)
+	}
+}
