@@ -339,7 +339,8 @@ func (d *demo) showBriefing(name string, lines int) error {
 		if err != nil {
 			return err
 		}
-		text := strings.Split(strings.TrimRight(string(body), "\n"), "\n")
+		// The message travelled with CRLF line endings.
+		text := strings.Split(strings.TrimRight(strings.ReplaceAll(string(body), "\r\n", "\n"), "\n"), "\n")
 		for i, l := range text {
 			if i == lines {
 				d.say("[… %d more lines in %s]", len(text)-lines, file)
