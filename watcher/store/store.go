@@ -381,6 +381,11 @@ func (tx *Tx) SetCursor(name string, value []byte) error {
 // a writable transaction. In a read-only transaction it returns nil if the
 // bucket does not exist yet.
 func (tx *Tx) Bucket(name string) (*bolt.Bucket, error) {
+	for _, own := range [][]byte{bucketMeta, bucketItems, bucketSeq, bucketComments, bucketCursors} {
+		if name == string(own) {
+			return nil, fmt.Errorf("store: bucket %q is the store's own", name)
+		}
+	}
 	if !tx.tx.Writable() {
 		return tx.tx.Bucket([]byte(name)), nil
 	}

@@ -334,3 +334,15 @@ func TestReadersShare(t *testing.T) {
 		t.Errorf("writer blocked by reader: %v", err)
 	}
 }
+
+func TestBucketRefusesTheStoresOwn(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	err := s.Update(func(tx *Tx) error {
+		_, err := tx.Bucket("items")
+		return err
+	})
+	if err == nil {
+		t.Fatal("Bucket(\"items\") handed out the store's own bucket")
+	}
+}
