@@ -615,6 +615,13 @@ func (r *run) commit(name string, changes []listedChange, cur Cursor) error {
 		return err
 	}
 	var counts source.Counts
+	if same, err := r.unchanged(name, changes, cv); err != nil {
+		return fmt.Errorf("gerrit: %s: %w", name, err)
+	} else if same {
+		// Nothing to write: spare the store a commit.
+		r.stats.Unchanged += len(changes)
+		return nil
+	}
 	err = r.st.Update(func(tx *store.Tx) error {
 		for _, c := range changes {
 			ch, err := tx.PutItem(c.id, index.SourceGerrit, c.raw)
@@ -632,6 +639,30 @@ func (r *run) commit(name string, changes []listedChange, cur Cursor) error {
 	r.stats.Updated += counts.Updated
 	r.stats.Unchanged += counts.Unchanged
 	return nil
+}
+
+// unchanged reports whether the store already holds every change of a page
+// byte for byte, and the cursor value cv.
+func (r *run) unchanged(name string, changes []listedChange, cv []byte) (bool, error) {
+	same := true
+	err := r.st.View(func(tx *store.Tx) error {
+		if !bytes.Equal(tx.Cursor(name), cv) {
+			same = false
+			return nil
+		}
+		for _, c := range changes {
+			rec, ok, err := tx.Item(c.id)
+			if err != nil {
+				return err
+			}
+			if !ok || rec.Source != index.SourceGerrit || !bytes.Equal(rec.Raw, c.raw) {
+				same = false
+				return nil
+			}
+		}
+		return nil
+	})
+	return same, err
 }
 
 var _ source.Source = (*Source)(nil)
