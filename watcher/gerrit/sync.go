@@ -4,8 +4,8 @@
 //
 // # Sync
 //
-// A [Source] covers the projects of one [[gerrit]] entry of the
-// configuration. For each project it lists the changes updated since the
+// A [Source] covers the projects of one gerrit entry of the configuration
+// (a configs.Gerrit). For each project it lists the changes updated since the
 // project's cursor, newest updated first, 500 a page:
 //
 //	GET /changes/?q=project:P after:"2006-01-02 15:04:05"&o=CURRENT_REVISION&o=CURRENT_COMMIT&o=CURRENT_FILES&o=MESSAGES&n=500&S=OFFSET
@@ -48,10 +48,11 @@
 // killed resumes the listing at offset (less a few changes, in case some
 // left the listing meanwhile) with the same after; once that listing is
 // done it reads the top of the listing again from the new after, since the
-// changes updated meanwhile sort before the resumed offset. Changes updated
-// while a listing is read move to its top, which pushes the changes below
-// them down a place: a later page serves again a change already stored,
-// which is harmless, and skips none.
+// changes updated meanwhile sort before the resumed offset. A change
+// updated while a listing is read moves to its top, which pushes the
+// changes below it down a place: a later page serves again a change
+// already stored, which is harmless, and none is skipped. The moved change
+// itself is newer than target, so the next sync reads it.
 //
 // A project without a cursor is read from SyncOptions.Since, else the
 // configuration's since, else a year back.
