@@ -1,6 +1,3 @@
-// Package gerrit reads Gerrit code review (Go's is go-review.googlesource.com):
-// it turns ChangeInfo objects into items and syncs changes incrementally into
-// the store.
 package gerrit
 
 import (

@@ -1,5 +1,3 @@
-// Package vulndb reads the Go vulnerability database (vuln.go.dev): it turns
-// OSV entries into items and syncs new and modified entries into the store.
 package vulndb
 
 import (

@@ -1,0 +1,230 @@
+package gerrit_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+// gerritURL is the URL the tests configure: the fake's client routes it to
+// the fake, and item IDs come out as go-review:….
+const gerritURL = "http://go-review.test"
+
+// t0 is when the test projects' history starts.
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// A fakeClock is the time of a test: it moves only when the code under test
+// sleeps, or when the test moves it.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func newClock() *fakeClock { return &fakeClock{now: t0.Add(30 * 24 * time.Hour)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Sleep is the Source's sleeper: it moves the clock instead of waiting.
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	c.sleeps = append(c.sleeps, d)
+	return nil
+}
+
+func (c *fakeClock) Sleeps() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.sleeps...)
+}
+
+// env is a fake Gerrit, a data directory and a Source between them.
+type env struct {
+	t       testing.TB
+	srv     *gerrittest.Server
+	clock   *fakeClock
+	data    *watcher.Data
+	src     *gerrit.Source
+	cfg     configs.Gerrit
+	options []gerrit.Option
+}
+
+// newEnv starts a fake Gerrit and opens a data directory, and makes a
+// Source for the projects with the given page size.
+func newEnv(t testing.TB, pageSize int, projects ...string) *env {
+	t.Helper()
+	e := &env{t: t, srv: gerrittest.NewServer(), clock: newClock()}
+	t.Cleanup(e.srv.Close)
+	e.cfg = configs.Gerrit{URL: gerritURL, Projects: projects}
+	e.options = []gerrit.Option{
+		gerrit.WithHTTPClient(e.srv.Client()),
+		gerrit.WithSleep(e.clock.Sleep),
+		gerrit.WithPageSize(pageSize),
+	}
+	e.data = openData(t, t.TempDir())
+	e.src = e.newSource()
+	return e
+}
+
+func (e *env) newSource(extra ...gerrit.Option) *gerrit.Source {
+	e.t.Helper()
+	s, err := gerrit.NewSource(e.cfg, append(append([]gerrit.Option(nil), e.options...), extra...)...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func openData(t testing.TB, dir string) *watcher.Data {
+	t.Helper()
+	d, err := watcher.OpenData(dir, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// opts returns the sync options of a test: its clock, and a first sync
+// that reaches back before t0.
+func (e *env) opts() source.Options {
+	return source.Options{Now: e.clock.Now, Since: t0.Add(-24 * time.Hour)}
+}
+
+// sync runs one sync of the env's Source into its store.
+func (e *env) sync(ctx context.Context) (source.Stats, error) {
+	return e.src.Sync(ctx, e.data.Store, e.opts())
+}
+
+func (e *env) mustSync() source.Stats {
+	e.t.Helper()
+	e.srv.ResetStats()
+	st, err := e.sync(context.Background())
+	if err != nil {
+		e.t.Fatalf("sync: %v", err)
+	}
+	if n := e.srv.Stats().Requests; n != st.Requests {
+		e.t.Errorf("sync counted %d requests, the server %d", st.Requests, n)
+	}
+	return st
+}
+
+// fill puts n changes of project numbered from first, change i updated i
+// minutes (and a few milliseconds) after start.
+func (e *env) fill(project string, first, n int, start time.Time) {
+	e.t.Helper()
+	for i := range n {
+		raw := gerrittest.NewChange(gerrittest.ChangeSpec{
+			Project: project,
+			Number:  first + i,
+			Subject: fmt.Sprintf("crypto/tls: change %d of %s", first+i, project),
+			Owner:   "Gopher",
+			Updated: start.Add(time.Duration(i)*time.Minute + time.Duration(first%7)*time.Millisecond),
+			Files:   []string{"src/crypto/tls/conn.go"},
+			Messages: []gerrittest.MessageSpec{
+				{Author: "Gopher", Date: start, Text: "Uploaded patch set 1."},
+			},
+		})
+		if err := e.srv.Put(raw); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+func (e *env) cursor(project string) gerrit.Cursor {
+	e.t.Helper()
+	c, ok, err := e.src.Cursor(e.data.Store, project)
+	if err != nil || !ok {
+		e.t.Fatalf("cursor of %s: %v, %v", project, ok, err)
+	}
+	return c
+}
+
+func (e *env) count() int {
+	n := 0
+	e.data.Store.View(func(tx *store.Tx) error { n = tx.Count(); return nil })
+	return n
+}
+
+// export returns the store's objects as JSON Lines, in store order.
+func (e *env) export() []byte {
+	e.t.Helper()
+	return export(e.t, e.data)
+}
+
+func export(t testing.TB, d *watcher.Data) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := d.Export(context.Background(), &b, ""); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// checkStored checks that the store holds every change of the fake byte for
+// byte as the fake serves it.
+func (e *env) checkStored(project string, numbers ...int) {
+	e.t.Helper()
+	e.data.Store.View(func(tx *store.Tx) error {
+		for _, n := range numbers {
+			want, ok := e.srv.Change(project, n)
+			if !ok {
+				e.t.Fatalf("fake has no %s/%d", project, n)
+			}
+			id := index.GerritID(gerritURL, project, n)
+			rec, ok, err := tx.Item(id)
+			if err != nil || !ok {
+				e.t.Errorf("%s: not stored (%v)", id, err)
+				continue
+			}
+			if !bytes.Equal(rec.Raw, want) {
+				e.t.Errorf("%s: stored\n%s\nwant\n%s", id, rec.Raw, want)
+			}
+		}
+		return nil
+	})
+}
+
+// pages returns how many pages a listing of n changes takes.
+func pages(n, size int) int { return max(1, (n+size-1)/size) }
+
+func seq(first, n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = first + i
+	}
+	return s
+}
+
+// corpusDir returns the shared corpus directory, skipping the test if the
+// file is absent.
+func corpusFile(tb testing.TB, name string) string {
+	tb.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "corpus", name)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("corpus not available: %v", err)
+	}
+	return p
+}

@@ -1,0 +1,212 @@
+// Package fakehttp holds what the fake servers of the sources (gerrittest,
+// vulndbtest) share: a queue of injected faults and the middleware that
+// serves them, request counters, and an HTTP client that reaches a fake
+// under any host name.
+package fakehttp
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// A Fault is a way for a request to fail.
+type Fault int
+
+const (
+	// ServerError answers 500 Internal Server Error.
+	ServerError Fault = iota + 1
+	// ConnReset closes the connection without an answer, with a TCP
+	// reset. (net/http clients retry a GET once by themselves when this
+	// happens on a reused connection, so the server may count two
+	// requests where the client counts one.)
+	ConnReset
+	// Truncate answers 200 with the real headers, Content-Length
+	// included, but sends only the first half of the body before closing
+	// the connection.
+	Truncate
+	// TooManyRequests answers 429 with a Retry-After.
+	TooManyRequests
+	// Unavailable answers 503 with a Retry-After.
+	Unavailable
+)
+
+func (f Fault) String() string {
+	switch f {
+	case ServerError:
+		return "500"
+	case ConnReset:
+		return "connection reset"
+	case Truncate:
+		return "truncated body"
+	case TooManyRequests:
+		return "429"
+	case Unavailable:
+		return "503"
+	}
+	return "fault " + strconv.Itoa(int(f))
+}
+
+type fault struct {
+	kind       Fault
+	retryAfter time.Duration
+}
+
+// Stats counts the requests a fake answered.
+type Stats struct {
+	Requests    int // all requests, faults included
+	NotModified int // answered 304 Not Modified
+	Faults      int // answered by an injected fault
+}
+
+// A Faults is a fake's queue of injected faults and its request counters.
+// The zero value is ready to use.
+type Faults struct {
+	mu     sync.Mutex
+	queue  []fault
+	stats  Stats
+	hook   func(*http.Request)
+	served []string // request paths and queries, in order
+}
+
+// FailNext queues n faults of kind f, after those already queued. For
+// TooManyRequests and Unavailable the Retry-After is retryAfter.
+func (q *Faults) FailNext(n int, f Fault, retryAfter time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for range n {
+		q.queue = append(q.queue, fault{kind: f, retryAfter: retryAfter})
+	}
+}
+
+// Pending returns how many queued faults have not been served yet.
+func (q *Faults) Pending() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.queue)
+}
+
+// Stats returns the counts since the start or the last ResetStats.
+func (q *Faults) Stats() Stats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.stats
+}
+
+// Served returns the path and query of every request since the start or
+// the last ResetStats, in order.
+func (q *Faults) Served() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]string(nil), q.served...)
+}
+
+// ResetStats sets the counts to zero and forgets the requests served.
+func (q *Faults) ResetStats() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.stats = Stats{}
+	q.served = nil
+}
+
+// OnRequest sets a function called at the start of every request, before
+// any fault, for tests that change a fake's data while a client reads it.
+func (q *Faults) OnRequest(fn func(*http.Request)) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.hook = fn
+}
+
+// Wrap returns next behind the fault queue: each request takes the next
+// queued fault, if any, and is counted.
+func (q *Faults) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q.mu.Lock()
+		hook := q.hook
+		q.mu.Unlock()
+		if hook != nil {
+			hook(r)
+		}
+		q.mu.Lock()
+		q.stats.Requests++
+		q.served = append(q.served, r.URL.RequestURI())
+		var f fault
+		if len(q.queue) > 0 {
+			f, q.queue = q.queue[0], q.queue[1:]
+			q.stats.Faults++
+		}
+		q.mu.Unlock()
+
+		switch f.kind {
+		case ServerError:
+			http.Error(w, "Internal server error", http.StatusInternalServerError)
+			return
+		case ConnReset:
+			ResetConn(w)
+			return
+		case TooManyRequests, Unavailable:
+			code := http.StatusTooManyRequests
+			if f.kind == Unavailable {
+				code = http.StatusServiceUnavailable
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(int(f.retryAfter/time.Second)))
+			http.Error(w, http.StatusText(code), code)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		res := rec.Result()
+		if res.StatusCode == http.StatusNotModified {
+			q.mu.Lock()
+			q.stats.NotModified++
+			q.mu.Unlock()
+		}
+		for k, v := range res.Header {
+			w.Header()[k] = v
+		}
+		body := rec.Body.Bytes()
+		if f.kind == Truncate {
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(res.StatusCode)
+			w.Write(body[:len(body)/2])
+			// The answer is shorter than its Content-Length, so
+			// net/http closes the connection after the handler.
+			return
+		}
+		w.WriteHeader(res.StatusCode)
+		w.Write(body)
+	})
+}
+
+// ResetConn closes the client's connection with a TCP reset.
+func ResetConn(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(fmt.Sprintf("fakehttp: cannot hijack connection: %v", err))
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		tcp.SetLinger(0)
+	}
+	conn.Close()
+}
+
+// RoutingClient returns an HTTP client that sends every request, whatever
+// its URL's host, to the server listening at addr (host:port), over plain
+// HTTP. A test can then use a real-looking host name in URLs, one that
+// item IDs are derived from, and still reach its fake.
+func RoutingClient(addr string) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	return &http.Client{
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, addr)
+			},
+			MaxIdleConnsPerHost: 16,
+		},
+	}
+}

@@ -1,0 +1,202 @@
+package vulndb_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
+	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"
+)
+
+// t0 is when the test database's history starts.
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// A fakeClock moves only when the code under test sleeps.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func newClock() *fakeClock { return &fakeClock{now: t0.Add(30 * 24 * time.Hour)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	c.sleeps = append(c.sleeps, d)
+	return nil
+}
+
+func (c *fakeClock) Sleeps() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.sleeps...)
+}
+
+// env is a fake database, a data directory and a Source between them.
+type env struct {
+	t       testing.TB
+	srv     *vulndbtest.Server
+	clock   *fakeClock
+	data    *watcher.Data
+	src     *vulndb.Source
+	options []vulndb.Option
+}
+
+func newEnv(t testing.TB, batch int) *env {
+	t.Helper()
+	e := &env{t: t, srv: vulndbtest.NewServer(), clock: newClock()}
+	t.Cleanup(e.srv.Close)
+	e.options = []vulndb.Option{
+		vulndb.WithHTTPClient(e.srv.Client()),
+		vulndb.WithSleep(e.clock.Sleep),
+		vulndb.WithBatchSize(batch),
+	}
+	d, err := watcher.OpenData(t.TempDir(), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	e.data = d
+	e.src = e.newSource()
+	return e
+}
+
+func (e *env) newSource(extra ...vulndb.Option) *vulndb.Source {
+	e.t.Helper()
+	s, err := vulndb.NewSource(configs.VulnDB{URL: e.srv.URL()}, append(append([]vulndb.Option(nil), e.options...), extra...)...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func (e *env) opts() source.Options { return source.Options{Now: e.clock.Now} }
+
+func (e *env) sync(ctx context.Context) (source.Stats, error) {
+	return e.src.Sync(ctx, e.data.Store, e.opts())
+}
+
+func (e *env) mustSync() source.Stats {
+	e.t.Helper()
+	e.srv.ResetStats()
+	st, err := e.sync(context.Background())
+	if err != nil {
+		e.t.Fatalf("sync: %v", err)
+	}
+	if n := e.srv.Stats().Requests; n != st.Requests {
+		e.t.Errorf("sync counted %d requests, the server %d", st.Requests, n)
+	}
+	return st
+}
+
+// id returns the ID of test entry i.
+func id(i int) string { return fmt.Sprintf("GO-2026-%04d", i) }
+
+// fill puts entries first … first+n-1, entry i modified i minutes after t0.
+func (e *env) fill(first, n int) {
+	e.t.Helper()
+	for i := first; i < first+n; i++ {
+		raw := vulndbtest.NewEntry(vulndbtest.EntrySpec{
+			ID:       id(i),
+			Modified: t0.Add(time.Duration(i) * time.Minute),
+			Summary:  fmt.Sprintf("Denial of service in crypto/tls (%d)", i),
+			Details:  "A crafted handshake makes the server loop.",
+			Aliases:  []string{fmt.Sprintf("CVE-2026-%d", 10000+i)},
+			Packages: []string{"crypto/tls"},
+		})
+		if err := e.srv.Put(raw); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// checkStored checks that the store holds the entries byte for byte as the
+// fake serves them.
+func (e *env) checkStored(ids ...string) {
+	e.t.Helper()
+	e.data.Store.View(func(tx *store.Tx) error {
+		for _, id := range ids {
+			want, ok := e.srv.Entry(id)
+			if !ok {
+				e.t.Fatalf("fake has no %s", id)
+			}
+			rec, ok, err := tx.Item(id)
+			if err != nil || !ok {
+				e.t.Errorf("%s: not stored (%v)", id, err)
+				continue
+			}
+			if !bytes.Equal(rec.Raw, want) || rec.Source != "vulndb" {
+				e.t.Errorf("%s: stored (%s)\n%s\nwant\n%s", id, rec.Source, rec.Raw, want)
+			}
+		}
+		return nil
+	})
+}
+
+func (e *env) count() int {
+	n := 0
+	e.data.Store.View(func(tx *store.Tx) error { n = tx.Count(); return nil })
+	return n
+}
+
+func (e *env) export() []byte {
+	e.t.Helper()
+	var b bytes.Buffer
+	if _, err := e.data.Export(context.Background(), &b, ""); err != nil {
+		e.t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// fetched returns the entry IDs the server served since the last
+// ResetStats, sorted.
+func (e *env) fetched() []string {
+	var ids []string
+	for _, p := range e.srv.Served() {
+		if rest, ok := strings.CutPrefix(p, "/ID/"); ok {
+			ids = append(ids, strings.TrimSuffix(rest, ".json"))
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func ids(first, n int) []string {
+	s := make([]string, n)
+	for i := range s {
+		s[i] = id(first + i)
+	}
+	return s
+}
+
+func corpusFile(tb testing.TB, name string) string {
+	tb.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "corpus", name)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("corpus not available: %v", err)
+	}
+	return p
+}
