@@ -18,6 +18,7 @@ package index
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -109,12 +110,17 @@ func GerritID(host, project string, n int) string {
 }
 
 // GerritHostLabel reduces a Gerrit URL or host name to the short host label
-// used in item IDs: "https://go-review.googlesource.com" → "go-review".
+// used in item IDs: "https://go-review.googlesource.com" → "go-review". An
+// IPv4 address is kept whole ("127.0.0.1"), since its first number would
+// name nothing.
 func GerritHostLabel(host string) string {
 	host = strings.TrimPrefix(host, "https://")
 	host = strings.TrimPrefix(host, "http://")
 	if i := strings.IndexAny(host, "/:"); i >= 0 {
 		host = host[:i]
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
+		return host
 	}
 	if i := strings.IndexByte(host, '.'); i >= 0 {
 		host = host[:i]

@@ -15,6 +15,7 @@ func TestIDs(t *testing.T) {
 		"go-review.googlesource.com":          "go-review:crypto/815480",
 		"http://review.example.org:8080/r":    "review:crypto/815480",
 		"":                                    "go-review:crypto/815480",
+		"http://127.0.0.1:8080":               "127.0.0.1:crypto/815480",
 	} {
 		if got := GerritID(host, "crypto", 815480); got != want {
 			t.Errorf("GerritID(%q) = %q, want %q", host, got, want)
@@ -28,6 +29,7 @@ func TestIDs(t *testing.T) {
 		{"go-review:crypto/815480", ParsedID{Source: SourceGerrit, Host: "go-review", Repo: "crypto", Number: 815480}},
 		{"go-review:build/sub/1", ParsedID{Source: SourceGerrit, Host: "go-review", Repo: "build/sub", Number: 1}},
 		{"GO-2024-2428", ParsedID{Source: SourceVulnDB, VulnID: "GO-2024-2428"}},
+		{"127.0.0.1:go/5", ParsedID{Source: SourceGerrit, Host: "127.0.0.1", Repo: "go", Number: 5}},
 	}
 	for _, tt := range tests {
 		got, err := ParseID(tt.id)

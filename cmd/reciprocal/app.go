@@ -106,6 +106,9 @@ func (a *app) normalizer() *watcher.Normalizer {
 			n.GerritURLs[index.GerritHostLabel(g.URL)] = g.URL
 		}
 	}
+	for label, u := range a.srcOpts.gerritLinks {
+		n.GerritURLs[label] = u
+	}
 	return n
 }
 

@@ -18,8 +18,11 @@ import (
 
 	"github.com/reciprocal-access/reciprocal"
 	"github.com/reciprocal-access/reciprocal/notify/smtptest"
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"
 )
 
 func init() {
@@ -84,6 +87,8 @@ type demo struct {
 	dataDir string
 
 	github *githubtest.Server
+	gerrit *gerrittest.Server
+	vulndb *vulndbtest.Server
 	smtp   *smtptest.Server
 	seen   int // messages of the SMTP server already shown
 }
@@ -108,7 +113,7 @@ func (d *demo) run() error {
 
 	d.say("reciprocal demo: a week of Go tracker activity and three clients, offline.")
 	d.say("Working in %s (configuration, data, received e-mail).", d.dir)
-	d.say("Stand-ins on this machine: GitHub API %s, SMTP %s.", d.github.URL(), d.smtp.Addr)
+	d.say("Stand-ins on this machine: GitHub API %s, Gerrit %s, vulnerability DB %s, SMTP %s.", d.github.URL(), d.gerrit.URL(), d.vulndb.URL(), d.smtp.Addr)
 	d.say("Clients (configs/example/clients): Acme CDN (gold), Globex Payments (platinum), Initech (silver).")
 
 	d.step("Monday 23 November, 08:05 in Rome: the first run")
@@ -121,10 +126,7 @@ func (d *demo) run() error {
 	if err := d.cli("clients"); err != nil {
 		return err
 	}
-	if err := d.cli("queue", "--client", "acme"); err != nil {
-		return err
-	}
-	if err := d.showBriefing("briefing-2026-11-23.eml", 60); err != nil {
+	if err := d.showBriefing("briefing-2026-11-23.eml", 70); err != nil {
 		return err
 	}
 	if err := d.cli("search", "session ticket", "--package", "crypto/tls", "-n", "5"); err != nil {
@@ -145,7 +147,9 @@ func (d *demo) run() error {
 	if err := d.cli("run"); err != nil {
 		return err
 	}
-	if err := d.cli("queue", "--client", "acme"); err != nil {
+	d.say("\nAcme's prompt about the proposal is back, with both triggers: ask them now,")
+	d.say("during the final comment period, while their input can still change the API.")
+	if err := d.cli("queue", "show", "p-4tjpga6"); err != nil {
 		return err
 	}
 	if err := d.showBriefing("briefing-2026-11-24.eml", 45); err != nil {
@@ -177,9 +181,13 @@ func (d *demo) start() error {
 	}
 
 	d.github = githubtest.NewServer()
+	d.gerrit = gerrittest.NewServer()
+	d.vulndb = vulndbtest.NewServer()
 	var err error
 	if d.smtp, err = smtptest.Start(); err != nil {
 		d.github.Close()
+		d.gerrit.Close()
+		d.vulndb.Close()
 		return err
 	}
 	if err := d.replay("round1"); err != nil {
@@ -194,6 +202,15 @@ repo = "golang/go"
 api_url = %q
 since = 2025-01-01
 
+# Go's Gerrit, reached through the stand-in (the demo routes its requests).
+[[gerrit]]
+url = "http://go-review.googlesource.com"
+projects = ["go", "crypto", "net"]
+since = 2025-01-01
+
+[vulndb]
+url = %q
+
 [smtp]
 host = "127.0.0.1"
 port = %s
@@ -207,30 +224,44 @@ timezone = "Europe/Rome"
 
 [matching]
 lookback = "14d"
-`, d.github.URL(), d.smtp.Port())
+`, d.github.URL(), d.vulndb.URL(), d.smtp.Port())
 	if err := os.WriteFile(d.cfgPath, []byte(cfg), 0o644); err != nil {
 		d.stop()
 		return err
 	}
-	// The stand-in GitHub must never see a real token.
+	// The stand-in GitHub must never see a real token. Gerrit requests go
+	// to the stand-in whatever their host, so that item IDs and links are
+	// those of Go's Gerrit.
 	d.a.srcOpts.githubOpts = []github.Option{github.WithToken("")}
+	d.a.srcOpts.gerritOpts = []gerrit.Option{gerrit.WithHTTPClient(d.gerrit.Client())}
+	d.a.srcOpts.gerritLinks = map[string]string{"go-review": "https://go-review.googlesource.com"}
 	return nil
 }
 
 func (d *demo) stop() {
 	d.github.Close()
+	d.gerrit.Close()
+	d.vulndb.Close()
 	d.smtp.Close()
 }
 
 // replay loads one round of the sample data into the stand-in servers.
 func (d *demo) replay(round string) error {
-	for _, name := range []string{"github-issues.jsonl", "github-comments.jsonl"} {
-		data, err := fs.ReadFile(reciprocal.DemoData, path.Join("testdata/demo", round, name))
+	for _, f := range []struct {
+		name string
+		add  func(io.Reader) (int, error)
+	}{
+		{"github-issues.jsonl", d.github.AddJSONL},
+		{"github-comments.jsonl", d.github.AddJSONL},
+		{"gerrit-changes.jsonl", d.gerrit.AddJSONL},
+		{"osv.jsonl", d.vulndb.AddJSONL},
+	} {
+		data, err := fs.ReadFile(reciprocal.DemoData, path.Join("testdata/demo", round, f.name))
 		if err != nil {
 			return err
 		}
-		if _, err := d.github.AddJSONL(bytes.NewReader(data)); err != nil {
-			return fmt.Errorf("%s/%s: %w", round, name, err)
+		if _, err := f.add(bytes.NewReader(data)); err != nil {
+			return fmt.Errorf("%s/%s: %w", round, f.name, err)
 		}
 	}
 	return nil

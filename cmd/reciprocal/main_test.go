@@ -13,7 +13,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/reciprocal-access/reciprocal/notify/smtptest"
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"
 )
 
 func TestMain(m *testing.M) {
@@ -53,6 +55,8 @@ func TestScript(t *testing.T) {
 			"fakegithub": cmdFakeGitHub,
 			"expand":     cmdExpand,
 			"fakesmtp":   cmdFakeSMTP,
+			"fakegerrit": cmdFakeGerrit,
+			"fakevulndb": cmdFakeVulnDB,
 			"received":   cmdReceived,
 		},
 		RequireExplicitExec: true,
@@ -87,6 +91,36 @@ func cmdFakeGitHub(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 	}
 	ts.Setenv("GITHUB_URL", srv.URL())
+}
+
+// cmdFakeGerrit starts a fake Gerrit serving the ChangeInfo objects of the
+// given JSON Lines files, and sets $GERRIT_URL.
+func cmdFakeGerrit(ts *testscript.TestScript, neg bool, args []string) {
+	srv := gerrittest.NewServer()
+	ts.Defer(srv.Close)
+	for _, name := range args {
+		f, err := os.Open(ts.MkAbs(name))
+		ts.Check(err)
+		_, err = srv.AddJSONL(f)
+		f.Close()
+		ts.Check(err)
+	}
+	ts.Setenv("GERRIT_URL", srv.URL())
+}
+
+// cmdFakeVulnDB starts a fake vulnerability database serving the OSV
+// entries of the given JSON Lines files, and sets $VULNDB_URL.
+func cmdFakeVulnDB(ts *testscript.TestScript, neg bool, args []string) {
+	srv := vulndbtest.NewServer()
+	ts.Defer(srv.Close)
+	for _, name := range args {
+		f, err := os.Open(ts.MkAbs(name))
+		ts.Check(err)
+		_, err = srv.AddJSONL(f)
+		f.Close()
+		ts.Check(err)
+	}
+	ts.Setenv("VULNDB_URL", srv.URL())
 }
 
 // cmdExpand replaces $VAR and ${VAR} in the named files with the script's

@@ -15,9 +15,11 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
+	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 )
 
 func init() {
@@ -154,6 +156,11 @@ func (a *app) sources(ctx context.Context, kind string) ([]watcher.Source, error
 // in-process servers.
 type sourceOptions struct {
 	githubOpts []github.Option
+	gerritOpts []gerrit.Option
+	vulndbOpts []vulndb.Option
+	// gerritLinks maps Gerrit host labels to the base URL of the links
+	// items carry, where it is not the configured URL.
+	gerritLinks map[string]string
 }
 
 func (a *app) httpOptions() sourceOptions { return a.srcOpts }
@@ -168,6 +175,22 @@ func buildSources(cfg *configs.Config, kind string, so sourceOptions) ([]watcher
 			}
 			out = append(out, s)
 		}
+	}
+	if kind == "" || kind == "gerrit" {
+		for _, g := range cfg.Gerrit {
+			s, err := gerrit.NewSource(g, so.gerritOpts...)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+	}
+	if (kind == "" || kind == "vulndb") && cfg.VulnDB != nil {
+		s, err := vulndb.NewSource(*cfg.VulnDB, so.vulndbOpts...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }
@@ -197,9 +220,9 @@ func (a *app) syncSources(ctx context.Context, d *watcher.Data, kind string, opt
 			from, why := fs.Backfill(opts)
 			msg := fmt.Sprintf("%s: first sync, reaching back to %s", s.Name(), from.Format("2006-01-02"))
 			switch why {
-			case github.BackfillDefault:
+			case source.BackfillDefault:
 				msg += " (one year, the default; change it with --since or since = in the configuration)"
-			case github.BackfillConfig:
+			case source.BackfillConfig:
 				msg += " (since in the configuration)"
 			}
 			fmt.Fprintln(a.stderr, msg)

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
@@ -37,6 +39,10 @@ func (s *syncBuffer) String() string {
 func TestWatchStopsOnSignal(t *testing.T) {
 	srv := githubtest.NewServer()
 	defer srv.Close()
+	gerritSrv := gerrittest.NewServer()
+	defer gerritSrv.Close()
+	vulnSrv := vulndbtest.NewServer()
+	defer vulnSrv.Close()
 	f, err := os.Open("../../watcher/testdata/issues.jsonl")
 	if err != nil {
 		t.Fatal(err)
@@ -64,8 +70,10 @@ repo = "golang/go"
 api_url = "`+srv.URL()+`"
 since = 2024-01-01
 [[gerrit]]
-url = "https://go-review.googlesource.com"
+url = "`+gerritSrv.URL()+`"
 projects = ["go"]
+[vulndb]
+url = "`+vulnSrv.URL()+`"
 [matching]
 lookback = "3650d"
 `), 0o644)

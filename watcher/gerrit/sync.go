@@ -203,9 +203,9 @@ func (s *Source) Label() string { return s.label }
 // Ways the first sync's starting point was chosen (see Backfill). The
 // values are those of package github's.
 const (
-	BackfillOption  = "option"  // SyncOptions.Since
-	BackfillConfig  = "config"  // the configuration's since
-	BackfillDefault = "default" // a year before now
+	BackfillOption  = source.BackfillOption  // SyncOptions.Since
+	BackfillConfig  = source.BackfillConfig  // the configuration's since
+	BackfillDefault = source.BackfillDefault // a year before now
 )
 
 // Backfill returns how far back a first sync of a project (one without a

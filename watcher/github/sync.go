@@ -154,9 +154,9 @@ func (s *Source) credential(ctx context.Context) *credential {
 
 // Ways the first sync's starting point was chosen (see Backfill).
 const (
-	BackfillOption  = "option"  // SyncOptions.Since
-	BackfillConfig  = "config"  // the configuration's since
-	BackfillDefault = "default" // a year before now
+	BackfillOption  = source.BackfillOption  // SyncOptions.Since
+	BackfillConfig  = source.BackfillConfig  // the configuration's since
+	BackfillDefault = source.BackfillDefault // a year before now
 )
 
 // Backfill returns how far back a first sync (one without a cursor)

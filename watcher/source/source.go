@@ -88,3 +88,11 @@ func (c *Counts) Add(ch store.Change) {
 		c.Unchanged++
 	}
 }
+
+// What chose how far back a source's first sync reaches, as its Backfill
+// method reports it.
+const (
+	BackfillOption  = "option"  // Options.Since
+	BackfillConfig  = "config"  // the since of the source's configuration
+	BackfillDefault = "default" // a year before now
+)
