@@ -194,7 +194,9 @@ func (d *demo) start() error {
 		d.stop()
 		return err
 	}
-	cfg := fmt.Sprintf(`# The demo's configuration: the sources are in-process stand-ins.
+	cfg := fmt.Sprintf(`# The demo's configuration: the sources are in-process stand-ins, gone
+# once the demo ends. Explore the data with search, queue, client and status;
+# do not sync with this file.
 clients = "clients"
 
 [[github]]
