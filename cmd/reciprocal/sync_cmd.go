@@ -129,7 +129,7 @@ func summarize(r watcher.SourceResult) string {
 	if c := s.Comments; c.New+c.Updated > 0 {
 		fmt.Fprintf(&b, ", %d comments", c.New+c.Updated)
 	}
-	fmt.Fprintf(&b, ", %d requests", s.Requests)
+	fmt.Fprintf(&b, ", %s", plural(s.Requests, "request"))
 	if s.NotModified > 0 {
 		fmt.Fprintf(&b, " (%d not modified)", s.NotModified)
 	}
