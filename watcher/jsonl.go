@@ -2,8 +2,6 @@ package watcher
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +12,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
@@ -104,9 +103,6 @@ func (r *ImportResult) Total() int {
 	return n
 }
 
-// maxLine is the longest line Import reads: far beyond any real issue.
-const maxLine = 64 << 20
-
 // line is one parsed line waiting to be stored.
 type line struct {
 	shape     string
@@ -121,15 +117,6 @@ type line struct {
 // unless opts.SkipBad is set. name is used in messages. The index is not
 // updated; call IndexPending after.
 func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts ImportOptions) (*ImportResult, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 1<<16)
-	}
 	res := &ImportResult{Counts: make(map[string]*Counts)}
 	host := opts.GerritHost
 	if host == "" {
@@ -137,39 +124,33 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 	}
 	gerritURL := d.Norm.GerritURL(index.GerritHostLabel(host))
 	var lines []line
-	sc := bufio.NewScanner(br)
-	sc.Buffer(make([]byte, 0, 1<<16), maxLine)
-	n := 0
-	for sc.Scan() {
-		n++
+	err := jsonl.Each(r, func(n int, raw []byte) error {
 		if n%1000 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
-		}
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
 		}
 		l, err := parseLine(raw, opts.Shape, gerritURL)
 		if err != nil {
 			lerr := &LineError{File: name, Line: n, Err: err}
 			if !opts.SkipBad {
-				return nil, lerr
+				return lerr
 			}
 			res.Bad = append(res.Bad, lerr)
-			continue
+			return nil
 		}
 		l.raw = append([]byte(nil), raw...)
 		lines = append(lines, l)
+		return nil
+	})
+	var re *jsonl.ReadError
+	if errors.As(err, &re) {
+		return nil, &LineError{File: name, Line: re.Line, Err: re.Err}
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			err = fmt.Errorf("line longer than %d MiB", maxLine>>20)
-		}
-		return nil, &LineError{File: name, Line: n + 1, Err: err}
+	if err != nil {
+		return nil, err
 	}
-	err := d.Store.Update(func(tx *store.Tx) error {
+	err = d.Store.Update(func(tx *store.Tx) error {
 		for _, l := range lines {
 			var ch store.Change
 			var err error

@@ -24,10 +24,8 @@
 package gerrittest
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +37,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
 
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
 )
@@ -179,29 +179,15 @@ func (s *Server) Change(project string, number int) ([]byte, bool) {
 // gzip-compressed) and puts each one. It returns how many lines it put; a
 // line whose change is already held replaces it, so Len may grow by less.
 func (s *Server) AddJSONL(r io.Reader) (int, error) {
-	br := bufio.NewReader(r)
-	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return 0, err
-		}
-		defer zr.Close()
-		br = bufio.NewReader(zr)
-	}
-	sc := bufio.NewScanner(br)
-	sc.Buffer(nil, 64<<20)
 	n := 0
-	for line := 1; sc.Scan(); line++ {
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
-		}
+	err := jsonl.Each(r, func(line int, raw []byte) error {
 		if err := s.Put(bytes.Clone(raw)); err != nil {
-			return n, fmt.Errorf("line %d: %w", line, err)
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 		n++
-	}
-	return n, sc.Err()
+		return nil
+	})
+	return n, err
 }
 
 // Edit replaces a change by fn's edit of its decoded object (numbers kept

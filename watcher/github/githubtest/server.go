@@ -19,10 +19,8 @@
 package githubtest
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -38,6 +36,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
 )
 
 // DefaultRateLimit is the primary rate limit of a new Server: an hour's
@@ -191,29 +191,14 @@ func (s *Server) PutComment(raw []byte) error {
 // gzip-compressed) and puts each one. A comment is an object with an
 // issue_url and no number. It returns how many objects it put.
 func (s *Server) AddJSONL(r io.Reader) (int, error) {
-	br := bufio.NewReader(r)
-	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return 0, err
-		}
-		defer zr.Close()
-		br = bufio.NewReader(zr)
-	}
-	sc := bufio.NewScanner(br)
-	sc.Buffer(nil, 64<<20)
 	n := 0
-	for line := 1; sc.Scan(); line++ {
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
-		}
+	err := jsonl.Each(r, func(line int, raw []byte) error {
 		var probe struct {
 			Number   *int    `json:"number"`
 			IssueURL *string `json:"issue_url"`
 		}
 		if err := json.Unmarshal(raw, &probe); err != nil {
-			return n, fmt.Errorf("line %d: %w", line, err)
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 		raw = bytes.Clone(raw)
 		var err error
@@ -223,11 +208,12 @@ func (s *Server) AddJSONL(r io.Reader) (int, error) {
 			err = s.PutIssue(raw)
 		}
 		if err != nil {
-			return n, fmt.Errorf("line %d: %w", line, err)
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 		n++
-	}
-	return n, sc.Err()
+		return nil
+	})
+	return n, err
 }
 
 // SetRateLimit sets the primary rate limit to limit requests per hour and

@@ -19,9 +19,7 @@
 package vulndbtest
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -34,6 +32,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
 
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
 )
@@ -177,29 +177,15 @@ func (s *Server) Entry(id string) ([]byte, bool) {
 // AddJSONL reads JSON Lines of OSV entries (plain or gzip-compressed) and
 // puts each one. It returns how many it put.
 func (s *Server) AddJSONL(r io.Reader) (int, error) {
-	br := bufio.NewReader(r)
-	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return 0, err
-		}
-		defer zr.Close()
-		br = bufio.NewReader(zr)
-	}
-	sc := bufio.NewScanner(br)
-	sc.Buffer(nil, 64<<20)
 	n := 0
-	for line := 1; sc.Scan(); line++ {
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
-		}
+	err := jsonl.Each(r, func(line int, raw []byte) error {
 		if err := s.Put(bytes.Clone(raw)); err != nil {
-			return n, fmt.Errorf("line %d: %w", line, err)
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 		n++
-	}
-	return n, sc.Err()
+		return nil
+	})
+	return n, err
 }
 
 // Amend sets an entry's modified time to t (and its summary, if summary is
