@@ -213,17 +213,7 @@ const (
 // else the configuration's since (BackfillConfig), else a year before now
 // (BackfillDefault).
 func (s *Source) Backfill(opts source.Options) (time.Time, string) {
-	switch {
-	case !opts.Since.IsZero():
-		return opts.Since.UTC().Truncate(time.Second), BackfillOption
-	case !s.cfg.Since.IsZero():
-		return s.cfg.Since.UTC().Truncate(time.Second), BackfillConfig
-	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	return now().UTC().AddDate(-1, 0, 0).Truncate(time.Second), BackfillDefault
+	return source.Backfill(opts, s.cfg.Since)
 }
 
 // A Cursor is where the listing of one project stands; see the package

@@ -89,8 +89,26 @@ func (c *Counts) Add(ch store.Change) {
 	}
 }
 
-// What chose how far back a source's first sync reaches, as its Backfill
-// method reports it.
+// Backfill returns how far back a first sync (one without a cursor)
+// reaches, and what chose it: opts.Since (BackfillOption), else the since
+// of the source's configuration (BackfillConfig), else a year before now
+// (BackfillDefault). Times are UTC, truncated to the second.
+func Backfill(opts Options, configured time.Time) (time.Time, string) {
+	switch {
+	case !opts.Since.IsZero():
+		return opts.Since.UTC().Truncate(time.Second), BackfillOption
+	case !configured.IsZero():
+		return configured.UTC().Truncate(time.Second), BackfillConfig
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	return now().UTC().AddDate(-1, 0, 0).Truncate(time.Second), BackfillDefault
+}
+
+// What chose how far back a source's first sync reaches, as Backfill
+// reports it.
 const (
 	BackfillOption  = "option"  // Options.Since
 	BackfillConfig  = "config"  // the since of the source's configuration
