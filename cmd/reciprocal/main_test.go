@@ -83,13 +83,7 @@ func cmdFakeGitHub(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	srv := githubtest.NewServer()
 	ts.Defer(srv.Close)
-	for _, name := range args {
-		f, err := os.Open(ts.MkAbs(name))
-		ts.Check(err)
-		_, err = srv.AddJSONL(f)
-		f.Close()
-		ts.Check(err)
-	}
+	loadJSONL(ts, args, srv.AddJSONL)
 	ts.Setenv("GITHUB_URL", srv.URL())
 }
 
@@ -98,13 +92,7 @@ func cmdFakeGitHub(ts *testscript.TestScript, neg bool, args []string) {
 func cmdFakeGerrit(ts *testscript.TestScript, neg bool, args []string) {
 	srv := gerrittest.NewServer()
 	ts.Defer(srv.Close)
-	for _, name := range args {
-		f, err := os.Open(ts.MkAbs(name))
-		ts.Check(err)
-		_, err = srv.AddJSONL(f)
-		f.Close()
-		ts.Check(err)
-	}
+	loadJSONL(ts, args, srv.AddJSONL)
 	ts.Setenv("GERRIT_URL", srv.URL())
 }
 
@@ -113,14 +101,19 @@ func cmdFakeGerrit(ts *testscript.TestScript, neg bool, args []string) {
 func cmdFakeVulnDB(ts *testscript.TestScript, neg bool, args []string) {
 	srv := vulndbtest.NewServer()
 	ts.Defer(srv.Close)
+	loadJSONL(ts, args, srv.AddJSONL)
+	ts.Setenv("VULNDB_URL", srv.URL())
+}
+
+// loadJSONL feeds the JSON Lines files named by args to a fake tracker.
+func loadJSONL(ts *testscript.TestScript, args []string, add func(io.Reader) (int, error)) {
 	for _, name := range args {
 		f, err := os.Open(ts.MkAbs(name))
 		ts.Check(err)
-		_, err = srv.AddJSONL(f)
+		_, err = add(f)
 		f.Close()
 		ts.Check(err)
 	}
-	ts.Setenv("VULNDB_URL", srv.URL())
 }
 
 // cmdExpand replaces $VAR and ${VAR} in the named files with the script's
