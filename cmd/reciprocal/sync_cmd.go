@@ -237,16 +237,32 @@ func (a *app) syncSources(ctx context.Context, d *watcher.Data, kind string, opt
 // progress shows a sync's running totals: one rewritten line on a terminal,
 // a log line every few seconds otherwise.
 type progress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	tty   bool
-	last  time.Time
-	start map[string]time.Time
-	shown bool
+	mu        sync.Mutex
+	w         io.Writer
+	tty       bool
+	last      time.Time
+	start     map[string]time.Time
+	announced map[string]bool
+	shown     bool
 }
 
 func newProgress(w io.Writer, tty bool) *progress {
-	return &progress{w: w, tty: tty, start: map[string]time.Time{}}
+	return &progress{w: w, tty: tty, start: map[string]time.Time{}, announced: map[string]bool{}}
+}
+
+// estimateLine says, once a source knows it, how much work its sync needs
+// and what the rate limit allows: a long backfill should not surprise.
+func estimateLine(s source.Stats, perRequest time.Duration) string {
+	left := s.Estimate - s.Requests
+	msg := fmt.Sprintf("%s: about %d more requests to go", s.Source, left)
+	if perRequest > 0 {
+		msg += fmt.Sprintf(", about %s at this pace", (perRequest * time.Duration(left)).Round(time.Second))
+	}
+	if s.RateRemaining >= 0 && !s.RateReset.IsZero() && left > s.RateRemaining {
+		msg += fmt.Sprintf("; that is more than the %d requests the rate limit has left before %s, so it will wait for the reset (up to --max-wait) or stop, saved, and resume at the next sync",
+			s.RateRemaining, s.RateReset.Local().Format("15:04"))
+	}
+	return msg
 }
 
 func (p *progress) update(s source.Stats) {
@@ -257,9 +273,20 @@ func (p *progress) update(s source.Stats) {
 		p.start[s.Source] = now
 	}
 	eta := ""
+	var per time.Duration
+	if s.Requests > 0 {
+		per = now.Sub(p.start[s.Source]) / time.Duration(s.Requests)
+	}
 	if s.Estimate > s.Requests && s.Requests > 0 {
-		per := now.Sub(p.start[s.Source]) / time.Duration(s.Requests)
 		eta = fmt.Sprintf(", about %d requests and %s to go", s.Estimate-s.Requests, (per * time.Duration(s.Estimate-s.Requests)).Round(time.Second))
+		// A long sync announces its size once, on a line of its own.
+		if !p.announced[s.Source] && s.Estimate-s.Requests >= 10 {
+			p.announced[s.Source] = true
+			if p.tty && p.shown {
+				fmt.Fprint(p.w, "\r\x1b[K")
+			}
+			fmt.Fprintln(p.w, estimateLine(s, per))
+		}
 	}
 	rate := ""
 	if s.RateRemaining >= 0 && !s.RateReset.IsZero() {
