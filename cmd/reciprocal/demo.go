@@ -126,6 +126,9 @@ func (d *demo) run() error {
 	if err := d.cli("clients"); err != nil {
 		return err
 	}
+	if err := d.cli("queue", "-n", "3"); err != nil {
+		return err
+	}
 	if err := d.showBriefing("briefing-2026-11-23.eml", 70); err != nil {
 		return err
 	}

@@ -25,9 +25,10 @@ func (a *app) queueCommand() *cobra.Command {
 	var (
 		client, state string
 		asJSON        bool
+		limit         int
 	)
 	c := &cobra.Command{
-		Use:   "queue [--client C] [--state S]",
+		Use:   "queue [--client C] [--state S] [-n N]",
 		Short: "List consult prompts: whom to ask, about what, and why",
 		Long: `Queue lists the open consult prompts, most pressing first: platinum clients
 before gold before silver, high-priority concerns first, then the newest
@@ -41,6 +42,9 @@ all of it with 'reciprocal queue show ID'.`,
   reciprocal queue --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 0 {
+				return usagef("-n %d: want 0 (all) or more", limit)
+			}
 			f := queue.Filter{Client: client}
 			switch state {
 			case "all":
@@ -87,15 +91,23 @@ all of it with 'reciprocal queue show ID'.`,
 				fmt.Fprintf(a.stdout, "no %s\n", what)
 				return nil
 			}
-			for i, e := range es {
+			shown := es
+			if limit > 0 && len(es) > limit {
+				shown = es[:limit]
+			}
+			for i, e := range shown {
 				if i > 0 {
 					fmt.Fprintln(a.stdout)
 				}
 				a.printEntry(&e, now, false)
 			}
+			if len(shown) < len(es) {
+				fmt.Fprintf(a.stdout, "\n(%d of %d; -n 0 for all)\n", len(shown), len(es))
+			}
 			return nil
 		},
 	}
+	c.Flags().IntVarP(&limit, "limit", "n", 0, "show only the N most pressing (0: all)")
 	c.Flags().StringVar(&client, "client", "", "only this client's prompts")
 	c.Flags().StringVar(&state, "state", "open", "prompts in this state: "+strings.Join(stateNames, ", "))
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of prompts")
