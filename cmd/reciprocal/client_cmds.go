@@ -389,7 +389,7 @@ trusting it, with the concern's prompts so far.`,
 						fmt.Fprintf(w, "    warning: matches %d%% of the index; narrow the query (+required words) or add packages\n", res.Total*100/total)
 					}
 					for _, h := range res.Hits {
-						fmt.Fprintf(w, "      %-26s %-8s %s  %s\n", h.ID, h.Kind, h.Updated.Format(time.DateOnly), h.Title)
+						fmt.Fprintf(w, "      %-26s %-8s %s  %s\n", h.ID, h.Kind, h.Updated.Format(time.DateOnly), oneLine(h.Title))
 					}
 				}
 			}

@@ -134,8 +134,8 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 		who += ": " + strings.Join(e.Client.Contacts, ", ")
 	}
 	fmt.Fprintf(w, "  who:      %s\n", who)
-	fmt.Fprintf(w, "  item:     %s\n", e.Item.Title)
-	fmt.Fprintf(w, "            %s  (%s)\n", e.Item.URL, itemState(&e.Item))
+	fmt.Fprintf(w, "  item:     %s\n", oneLine(e.Item.Title))
+	fmt.Fprintf(w, "            %s  (%s)\n", oneLine(e.Item.URL), itemState(&e.Item))
 	if full {
 		for _, t := range e.Triggers {
 			fmt.Fprintf(w, "  trigger:  %s  %s\n", t.At.In(loc).Format("2006-01-02 15:04"), t.Description)
@@ -405,7 +405,7 @@ func (a *app) queueReopenCommand() *cobra.Command {
 
 // printPromptLine writes a prompt on one line, for lists of history.
 func printPromptLine(w io.Writer, p *queue.Prompt, loc *time.Location) {
-	fmt.Fprintf(w, "  %s  %s  %-9s %-24s %s  %s\n", p.Item.Updated.In(loc).Format(time.DateOnly), p.ID, p.State, p.Concern, p.Item.ID, p.Item.Title)
+	fmt.Fprintf(w, "  %s  %s  %-9s %-24s %s  %s\n", p.Item.Updated.In(loc).Format(time.DateOnly), p.ID, p.State, p.Concern, p.Item.ID, oneLine(p.Item.Title))
 }
 
 // humanDuration writes a duration for people: "3d 4h", "5h 20m", "12m".
