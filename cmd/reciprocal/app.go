@@ -57,8 +57,10 @@ func (a *app) config() (*configs.Config, error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		// No file: the defaults, with the client profiles where 'reciprocal
+		// init' would put them, beside the configuration file.
 		cfg = configs.Default()
-		cfg.Path = ""
+		cfg.Clients = filepath.Join(filepath.Dir(path), configs.DefaultClients)
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, withHint(fmt.Errorf("config: %s does not exist", path), "run 'reciprocal init' to write one, or drop --config to use the defaults")
 	default:
