@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 
 	gh "github.com/google/go-github/v60/github"
 
@@ -50,8 +51,6 @@ const (
 	// requestTimeout bounds one request, body included, unless the
 	// WithHTTPClient client sets its own timeout.
 	requestTimeout = 2 * time.Minute
-	// backoffBase is the first retry's backoff; each retry doubles it.
-	backoffBase = time.Second
 )
 
 // A Source syncs the issues, pull requests and issue comments of one GitHub
@@ -124,7 +123,7 @@ func NewSource(cfg configs.GitHub, opts ...Option) (*Source, error) {
 		cfg:     cfg,
 		baseURL: u,
 		base:    http.DefaultClient,
-		sleep:   sleepCtx,
+		sleep:   fetch.SleepCtx,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -597,7 +596,7 @@ func (r *run) fetch(ctx context.Context, path, etag string) (page, error) {
 			if tries++; tries > maxRetries {
 				return p, &requestError{url: p.url, msg: fmt.Sprintf("%s (gave up after %d attempts)", f.msg, tries), err: err}
 			}
-			d := backoff(tries)
+			d := fetch.Backoff(tries)
 			slog.Warn("github: request failed, retrying", "source", r.s.Name(), "url", p.url, "err", f.msg, "attempt", tries, "backoff", d)
 			if err := r.s.sleep(ctx, d); err != nil {
 				return p, err
@@ -695,26 +694,6 @@ func (r *run) waitLimit(ctx context.Context, f failure, err error) error {
 	}
 	r.newClient()
 	return nil
-}
-
-// backoff returns the wait before retry n (1, 2, ...): backoffBase doubled
-// n-1 times, less a random part of up to half, so that clients that failed
-// together do not retry together.
-func backoff(n int) time.Duration {
-	d := backoffBase << (n - 1)
-	return d/2 + rand.N(d/2+1)
-}
-
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 var _ source.Source = (*Source)(nil)
