@@ -55,6 +55,24 @@ func (a *app) now() (time.Time, error) {
 	return time.Time{}, fmt.Errorf("RECIPROCAL_NOW=%q: want a time like 2026-09-01T09:00:00Z or a day like 2026-09-01", s)
 }
 
+// begin loads the client profiles, reads the clock and opens the data
+// directory: how every command about prompts starts.
+func (a *app) begin(write bool) (*watcher.Data, configs.Profiles, time.Time, error) {
+	profiles, err := a.profiles()
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	now, err := a.now()
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	d, err := a.openData(write)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	return d, profiles, now, nil
+}
+
 // clockFunc returns the commands' clock as a function, for packages that
 // take one. (a.now has checked RECIPROCAL_NOW by the time it is called.)
 func (a *app) clockFunc() func() time.Time {
@@ -84,15 +102,7 @@ amended. 'reciprocal run' and 'reciprocal watch' match after syncing.`,
   reciprocal match --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			profiles, err := a.profiles()
-			if err != nil {
-				return err
-			}
-			now, err := a.now()
-			if err != nil {
-				return err
-			}
-			d, err := a.openData(true)
+			d, profiles, now, err := a.begin(true)
 			if err != nil {
 				return err
 			}

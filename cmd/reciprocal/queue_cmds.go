@@ -251,15 +251,7 @@ func (a *app) queueShowCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			profiles, err := a.profiles()
-			if err != nil {
-				return err
-			}
-			now, err := a.now()
-			if err != nil {
-				return err
-			}
-			d, err := a.openData(false)
+			d, profiles, now, err := a.begin(false)
 			if err != nil {
 				return err
 			}
