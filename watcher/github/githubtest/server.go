@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -37,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
 )
 
@@ -321,7 +321,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			writeError(w, http.StatusInternalServerError, "Server Error", "")
 			return
 		case ConnReset:
-			resetConn(w)
+			fakehttp.ResetConn(w)
 			return
 		case SecondaryLimit:
 			s.rateHeaders(w.Header())
@@ -350,21 +350,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			s.remaining--
 		}
 		s.mu.Unlock()
-		for k, v := range res.Header {
-			w.Header()[k] = v
-		}
 		s.rateHeaders(w.Header())
-		body := rec.Body.Bytes()
-		if f.kind == Truncate {
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			w.WriteHeader(res.StatusCode)
-			w.Write(body[:len(body)/2])
-			// The response is shorter than its Content-Length, so
-			// net/http closes the connection after the handler.
-			return
-		}
-		w.WriteHeader(res.StatusCode)
-		w.Write(body)
+		fakehttp.WriteRecorded(w, rec, f.kind == Truncate)
 	})
 }
 
@@ -377,18 +364,6 @@ func (s *Server) rateHeaders(h http.Header) {
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(s.reset.Unix(), 10))
 	h.Set("X-RateLimit-Used", strconv.Itoa(s.limit-max(s.remaining, 0)))
 	h.Set("X-RateLimit-Resource", "core")
-}
-
-// resetConn closes the client's connection with a TCP reset.
-func resetConn(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(fmt.Sprintf("githubtest: cannot hijack connection: %v", err))
-	}
-	if tcp, ok := conn.(*net.TCPConn); ok {
-		tcp.SetLinger(0)
-	}
-	conn.Close()
 }
 
 func writeError(w http.ResponseWriter, code int, msg, doc string) {

@@ -166,21 +166,29 @@ func (q *Faults) Wrap(next http.Handler) http.Handler {
 			q.stats.NotModified++
 			q.mu.Unlock()
 		}
-		for k, v := range res.Header {
-			w.Header()[k] = v
-		}
-		body := rec.Body.Bytes()
-		if f.kind == Truncate {
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			w.WriteHeader(res.StatusCode)
-			w.Write(body[:len(body)/2])
-			// The answer is shorter than its Content-Length, so
-			// net/http closes the connection after the handler.
-			return
-		}
-		w.WriteHeader(res.StatusCode)
-		w.Write(body)
+		WriteRecorded(w, rec, f.kind == Truncate)
 	})
+}
+
+// WriteRecorded sends the response rec recorded: its headers, status and
+// body, or with truncate only the first half of the body under the whole
+// body's Content-Length, so that the client sees a response cut short.
+func WriteRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, truncate bool) {
+	res := rec.Result()
+	for k, v := range res.Header {
+		w.Header()[k] = v
+	}
+	body := rec.Body.Bytes()
+	if truncate {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(res.StatusCode)
+		w.Write(body[:len(body)/2])
+		// The answer is shorter than its Content-Length, so net/http
+		// closes the connection after the handler.
+		return
+	}
+	w.WriteHeader(res.StatusCode)
+	w.Write(body)
 }
 
 // ResetConn closes the client's connection with a TCP reset.
