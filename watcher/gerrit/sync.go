@@ -200,18 +200,10 @@ func (s *Source) Name() string { return "gerrit " + s.label }
 // Label returns the host label of the Source's item IDs: "go-review".
 func (s *Source) Label() string { return s.label }
 
-// Ways the first sync's starting point was chosen (see Backfill). The
-// values are those of package github's.
-const (
-	BackfillOption  = source.BackfillOption  // SyncOptions.Since
-	BackfillConfig  = source.BackfillConfig  // the configuration's since
-	BackfillDefault = source.BackfillDefault // a year before now
-)
-
 // Backfill returns how far back a first sync of a project (one without a
-// cursor) reaches, and what chose it: SyncOptions.Since (BackfillOption),
-// else the configuration's since (BackfillConfig), else a year before now
-// (BackfillDefault).
+// cursor) reaches, and what chose it: SyncOptions.Since (source.BackfillOption),
+// else the configuration's since (source.BackfillConfig), else a year before now
+// (source.BackfillDefault).
 func (s *Source) Backfill(opts source.Options) (time.Time, string) {
 	return source.Backfill(opts, s.cfg.Since)
 }

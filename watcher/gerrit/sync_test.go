@@ -503,15 +503,15 @@ func TestBackfill(t *testing.T) {
 	s := e.src
 	now := e.clock.Now()
 	since := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-	if got, why := s.Backfill(source.Options{Now: e.clock.Now, Since: since}); !got.Equal(since) || why != gerrit.BackfillOption {
+	if got, why := s.Backfill(source.Options{Now: e.clock.Now, Since: since}); !got.Equal(since) || why != source.BackfillOption {
 		t.Errorf("Backfill with Since = %v, %s", got, why)
 	}
-	if got, why := s.Backfill(source.Options{Now: e.clock.Now}); !got.Equal(now.AddDate(-1, 0, 0)) || why != gerrit.BackfillDefault {
+	if got, why := s.Backfill(source.Options{Now: e.clock.Now}); !got.Equal(now.AddDate(-1, 0, 0)) || why != source.BackfillDefault {
 		t.Errorf("Backfill by default = %v, %s", got, why)
 	}
 	e.cfg.Since = since.AddDate(0, 1, 0)
 	s = e.newSource()
-	if got, why := s.Backfill(source.Options{Now: e.clock.Now}); !got.Equal(e.cfg.Since) || why != gerrit.BackfillConfig {
+	if got, why := s.Backfill(source.Options{Now: e.clock.Now}); !got.Equal(e.cfg.Since) || why != source.BackfillConfig {
 		t.Errorf("Backfill with config since = %v, %s", got, why)
 	}
 

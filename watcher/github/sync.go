@@ -151,17 +151,10 @@ func (s *Source) credential(ctx context.Context) *credential {
 	return s.cred
 }
 
-// Ways the first sync's starting point was chosen (see Backfill).
-const (
-	BackfillOption  = source.BackfillOption  // SyncOptions.Since
-	BackfillConfig  = source.BackfillConfig  // the configuration's since
-	BackfillDefault = source.BackfillDefault // a year before now
-)
-
 // Backfill returns how far back a first sync (one without a cursor)
-// reaches, and what chose it: SyncOptions.Since (BackfillOption), else the
-// configuration's since (BackfillConfig), else a year before now
-// (BackfillDefault).
+// reaches, and what chose it: SyncOptions.Since (source.BackfillOption), else the
+// configuration's since (source.BackfillConfig), else a year before now
+// (source.BackfillDefault).
 func (s *Source) Backfill(opts source.Options) (time.Time, string) {
 	return source.Backfill(opts, s.cfg.Since)
 }

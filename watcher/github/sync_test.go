@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/reciprocal-access/reciprocal/index"
-	"github.com/reciprocal-access/reciprocal/watcher"
-	"github.com/reciprocal-access/reciprocal/watcher/github"
-	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/github"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
 // A first sync reads each listing once, page by page, plus one request per
@@ -284,9 +286,9 @@ func TestSyncBackfill(t *testing.T) {
 		want               time.Time
 		from               string
 	}{
-		{t0, configured, t0, github.BackfillOption},
-		{time.Time{}, configured, configured, github.BackfillConfig},
-		{time.Time{}, time.Time{}, clock.Now().AddDate(-1, 0, 0), github.BackfillDefault},
+		{t0, configured, t0, source.BackfillOption},
+		{time.Time{}, configured, configured, source.BackfillConfig},
+		{time.Time{}, time.Time{}, clock.Now().AddDate(-1, 0, 0), source.BackfillDefault},
 	} {
 		cfg := configsFor(srv)
 		cfg.Since = tc.cfgSince
