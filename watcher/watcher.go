@@ -97,13 +97,25 @@ func (d *Data) Close() error {
 	return errors.Join(d.Index.Close(), d.Store.Close())
 }
 
-// indexBatchSize is how many items go into one index batch.
-const indexBatchSize = 1000
+// Bounds of one index batch: at most this many items, or items whose text
+// (title, body and comments) adds up to this many bytes. Bleve builds each
+// batch into an in-memory segment several times the size of the text, so
+// the bytes bound keeps memory flat when items are large (issues with long
+// discussions); the count bound keeps batches of small items from growing
+// without end. Larger batches mean fewer segments to merge later.
+var (
+	indexBatchItems = 1000
+	indexBatchBytes = 4 << 20
+)
 
 // IndexPending indexes every item written to the store since the index's
 // last position, in batches, and returns how many it indexed. The index's
 // position moves with each batch, so an interrupted run resumes where it
 // stopped.
+//
+// Each batch is read in its own store transaction, and the pages of the
+// store the batch read are released after it (see store.ReleaseMemory), so
+// a first indexing of millions of objects holds one batch at a time.
 func (d *Data) IndexPending(ctx context.Context) (int, error) {
 	from, err := d.Index.Seq()
 	if err != nil {
@@ -111,39 +123,43 @@ func (d *Data) IndexPending(ctx context.Context) (int, error) {
 	}
 	n := 0
 	b := d.Index.NewBatch()
-	var last uint64
-	err = d.Store.View(func(tx *store.Tx) error {
-		err := tx.Since(from, func(rec store.Record) error {
-			it, err := d.Norm.Item(tx, rec)
-			if err != nil {
-				return err
-			}
-			if err := b.Add(&it); err != nil {
-				return err
-			}
-			last = rec.Seq
-			n++
-			if b.Len() >= indexBatchSize {
-				if err := b.Commit(ctx, last); err != nil {
+	for {
+		size := 0
+		last := from
+		err := d.Store.View(func(tx *store.Tx) error {
+			return tx.Since(from, func(rec store.Record) error {
+				it, err := d.Norm.Item(tx, rec)
+				if err != nil {
 					return err
 				}
-				slog.Debug("indexed", "items", n)
-			}
-			return nil
+				if err := b.Add(&it); err != nil {
+					return err
+				}
+				last = rec.Seq
+				size += len(it.Title) + len(it.Body) + len(it.Comments)
+				if b.Len() >= indexBatchItems || size >= indexBatchBytes {
+					return errBatchFull
+				}
+				return nil
+			})
 		})
-		if err != nil {
-			return err
+		if err != nil && !errors.Is(err, errBatchFull) {
+			return n, fmt.Errorf("index: %w", err)
 		}
-		if b.Len() > 0 {
-			return b.Commit(ctx, last)
+		if b.Len() == 0 {
+			return n, nil
 		}
-		return nil
-	})
-	if err != nil {
-		return n, fmt.Errorf("index: %w", err)
+		n += b.Len()
+		d.Store.ReleaseMemory()
+		if err := b.Commit(ctx, last); err != nil {
+			return n, fmt.Errorf("index: %w", err)
+		}
+		slog.Debug("indexed", "items", n)
+		from = last
 	}
-	return n, nil
 }
+
+var errBatchFull = errors.New("batch full")
 
 // Reindex throws the index away and rebuilds it from the store.
 func (d *Data) Reindex(ctx context.Context) (int, error) {
