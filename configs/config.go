@@ -245,8 +245,9 @@ func parseClock(s string) (int, int, error) {
 
 func (c *Config) validate(data []byte) error {
 	var errs []error
+	lines := indexLines(data)
 	bad := func(key []string, format string, args ...any) {
-		errs = append(errs, &FileError{File: c.Path, Line: keyLine(data, key), Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, &FileError{File: c.Path, Line: lines.keyLine(key), Msg: fmt.Sprintf(format, args...)})
 	}
 	for _, g := range c.GitHub {
 		owner, name, ok := strings.Cut(g.Repo, "/")
