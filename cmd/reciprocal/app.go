@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/configs"
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -100,16 +99,14 @@ func xdgDir(env, fallback string) string {
 	return filepath.Join(home, fallback)
 }
 
-// normalizer returns the item normalizer for the configured Gerrit hosts.
+// normalizer returns the item normalizer for the configured servers.
 func (a *app) normalizer() *watcher.Normalizer {
-	n := &watcher.Normalizer{GerritURLs: map[string]string{}}
+	n := &watcher.Normalizer{Hosts: map[string]string{}}
 	if cfg, err := a.config(); err == nil {
-		for _, g := range cfg.Gerrit {
-			n.GerritURLs[index.GerritHostLabel(g.URL)] = g.URL
-		}
+		n.Hosts = watcher.Sources.Hosts(cfg)
 	}
-	for label, u := range a.srcOpts.gerritLinks {
-		n.GerritURLs[label] = u
+	for label, u := range a.srcOpts.links {
+		n.Hosts[label] = u
 	}
 	return n
 }

@@ -30,7 +30,7 @@ const (
 
 	// DefaultMaxWait is how long a sync waits for a rate limit when
 	// SyncOptions.MaxWait is zero.
-	DefaultMaxWait = 15 * time.Minute
+	DefaultMaxWait = source.DefaultMaxWait
 
 	// maxRetries is how many times a request is retried after a server
 	// error, a reset connection or a timeout.
