@@ -62,7 +62,7 @@ status is 1 and the summary says which failed.`,
 			if asJSON {
 				out := make([]syncJSON, len(results))
 				for i, r := range results {
-					out[i] = syncJSON{Stats: r.SyncStats}
+					out[i] = syncJSON{Stats: r.Stats}
 					if r.Err != nil {
 						out[i].Error = r.Err.Error()
 					}
@@ -116,7 +116,7 @@ func syncFailure(results []watcher.SourceResult, err error) error {
 
 // summarize says in one line what syncing a source did.
 func summarize(r watcher.SourceResult) string {
-	s := r.SyncStats
+	s := r.Stats
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d new, %d updated", s.Source, s.New, s.Updated)
 	if c := s.Comments; c.New+c.Updated > 0 {
