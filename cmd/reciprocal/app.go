@@ -12,6 +12,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/outfile"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -146,4 +147,33 @@ func version() string {
 		}
 	}
 	return v + " " + info.GoVersion
+}
+
+// writeOutput writes a file the user named with -o or --out: never a file
+// of the data directory (a usage error), always through a temporary file
+// renamed into place, so a failure leaves no partial file.
+func (a *app) writeOutput(flag, path string, fn func(io.Writer) error) error {
+	if err := a.checkOutput(flag, path); err != nil {
+		return err
+	}
+	dir, err := a.dataDir()
+	if err != nil {
+		return err
+	}
+	return outfile.Write(dir, path, fn)
+}
+
+// checkOutput refuses an output path inside the data directory; commands
+// call it before doing any work.
+func (a *app) checkOutput(flag, path string) error {
+	dir, err := a.dataDir()
+	if err != nil {
+		return err
+	}
+	if _, err := outfile.Check(dir, path); errors.Is(err, outfile.ErrInDataDir) {
+		return usagef("%s %s: would overwrite reciprocal's own data; write it outside the data directory", flag, err)
+	} else if err != nil {
+		return fmt.Errorf("%s %s: %w", flag, path, err)
+	}
+	return nil
 }
