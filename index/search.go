@@ -101,10 +101,58 @@ func ParseQuery(q string) (query.Query, error) {
 			return nil, &QueryError{Query: q, Err: err}
 		}
 	}
+	if err := checkFuzziness(parsed); err != nil {
+		return nil, &QueryError{Query: q, Err: err}
+	}
 	if parsed = rewrite(parsed); parsed == nil {
 		return bleve.NewMatchNoneQuery(), nil
 	}
 	return parsed, nil
+}
+
+// maxFuzziness is the largest edit distance Bleve's fuzzy search allows
+// (word~N); a larger one fails only when the search runs.
+const maxFuzziness = 2
+
+// checkFuzziness walks a parsed query for fuzzy terms asking more than
+// Bleve can do, so that they are reported as a bad query, not a failed
+// search.
+func checkFuzziness(q query.Query) error {
+	check := func(term string, f int) error {
+		if f > maxFuzziness {
+			return fmt.Errorf("%s~%d: at most ~%d edits (syntax: word~1 or word~2 matches words that differ by that many letters)", term, f, maxFuzziness)
+		}
+		return nil
+	}
+	switch q := q.(type) {
+	case *query.FuzzyQuery:
+		return check(q.Term, q.Fuzziness)
+	case *query.MatchQuery:
+		return check(q.Match, q.Fuzziness)
+	case *query.MatchPhraseQuery:
+		return check(q.MatchPhrase, q.Fuzziness)
+	case *query.BooleanQuery:
+		for _, sub := range []query.Query{q.Must, q.Should, q.MustNot, q.Filter} {
+			if sub != nil {
+				if err := checkFuzziness(sub); err != nil {
+					return err
+				}
+			}
+		}
+	case *query.ConjunctionQuery:
+		for _, sub := range q.Conjuncts {
+			if err := checkFuzziness(sub); err != nil {
+				return err
+			}
+		}
+	case *query.DisjunctionQuery:
+		for _, sub := range q.Disjuncts {
+			if err := checkFuzziness(sub); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // cleanParseError turns the parser's message into one a user can act on.
