@@ -106,7 +106,7 @@ func (a *app) status() (*statusReport, error) {
 		return nil, err
 	}
 	rep := &statusReport{DataDir: dir, Items: map[string]int{}, Prompts: map[string]clientCounts{}, SLA: []slaRow{}, Attention: []string{}}
-	d, err := a.openData(false)
+	d, err := a.openDataAsIs(false) // a stale index is reported below
 	if errors.Is(err, store.ErrNoStore) {
 		rep.Empty = true
 		return rep, nil
@@ -136,6 +136,9 @@ func (a *app) status() (*statusReport, error) {
 	}
 	if rep.Indexed, err = d.Index.Count(); err != nil {
 		return nil, err
+	}
+	if d.Index.Stale() {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("%v: run 'reciprocal reindex'", &index.StaleError{Version: d.Index.Analysis()}))
 	}
 	if rep.MatchLag, rep.MatchLagAtLeast, err = match.Lag(d.Store, lagLimit); err != nil {
 		return nil, err
