@@ -153,7 +153,7 @@ func (a *app) printMatch(res *match.Result, profiles configs.Profiles) {
 		names[p.ID] = p.Name
 	}
 	show := func(label string, p *queue.Prompt) {
-		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", label, p.ID, names[p.Client], p.Concern, p.Item.ID, oneLine(p.Item.Title))
+		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", label, p.ID, oneLine(names[p.Client]), p.Concern, p.Item.ID, oneLine(p.Item.Title))
 		fmt.Fprintf(a.stdout, "%-9s %s  %s\n", "", strings.Repeat(" ", len(p.ID)), oneLine(p.Trigger().Description))
 	}
 	for _, p := range res.New {

@@ -128,23 +128,23 @@ func unknownClient(id string, profiles configs.Profiles) error {
 func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 	w := a.stdout
 	loc := a.location()
-	fmt.Fprintf(w, "%s  [%s/%s]  Ask %s about %s\n", e.ID, e.Client.Tier, e.Concern.Priority, e.Client.Name, e.Item.ID)
-	who := e.Client.Name
+	fmt.Fprintf(w, "%s  [%s/%s]  Ask %s about %s\n", e.ID, e.Client.Tier, e.Concern.Priority, oneLine(e.Client.Name), e.Item.ID)
+	who := oneLine(e.Client.Name)
 	if len(e.Client.Contacts) > 0 {
-		who += ": " + strings.Join(e.Client.Contacts, ", ")
+		who += ": " + strings.Join(oneLines(e.Client.Contacts), ", ")
 	}
 	fmt.Fprintf(w, "  who:      %s\n", who)
 	fmt.Fprintf(w, "  item:     %s\n", oneLine(e.Item.Title))
 	fmt.Fprintf(w, "            %s  (%s)\n", oneLine(e.Item.URL), itemState(&e.Item))
 	if full {
 		for _, t := range e.Triggers {
-			fmt.Fprintf(w, "  trigger:  %s  %s\n", t.At.In(loc).Format("2006-01-02 15:04"), t.Description)
+			fmt.Fprintf(w, "  trigger:  %s  %s\n", t.At.In(loc).Format("2006-01-02 15:04"), oneLine(t.Description))
 		}
 	} else {
-		fmt.Fprintf(w, "  trigger:  %s  %s\n", e.Trigger.At.In(loc).Format("2006-01-02 15:04"), e.Trigger.Description)
+		fmt.Fprintf(w, "  trigger:  %s  %s\n", e.Trigger.At.In(loc).Format("2006-01-02 15:04"), oneLine(e.Trigger.Description))
 	}
 	fmt.Fprintf(w, "  told:     %s\n", told(e))
-	fmt.Fprintf(w, "  why:      %s\n", why(&e.Reasons))
+	fmt.Fprintf(w, "  why:      %s\n", oneLine(why(&e.Reasons)))
 	if e.Reasons.Snippet != "" {
 		s := e.Reasons.Snippet.Text()
 		if isTerminal(w) {
@@ -174,7 +174,7 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 				line += " until " + ev.Until.In(loc).Format("2006-01-02")
 			}
 			if ev.Note != "" {
-				line += ": " + ev.Note
+				line += ": " + oneLine(ev.Note)
 			}
 			fmt.Fprintf(w, "  log:      %s\n", line)
 		}
@@ -199,9 +199,9 @@ func itemState(it *queue.ItemInfo) string {
 
 // told says what the client told you: "On 2023-05-10 they told you: '…' (kick-off call)".
 func told(e *queue.Entry) string {
-	s := fmt.Sprintf("On %s they told you: '%s'", e.Concern.Told, e.Concern.Summary)
+	s := fmt.Sprintf("On %s they told you: '%s'", e.Concern.Told, oneLine(e.Concern.Summary))
 	if e.Concern.Via != "" {
-		s += " (" + e.Concern.Via + ")"
+		s += " (" + oneLine(e.Concern.Via) + ")"
 	}
 	return s
 }
