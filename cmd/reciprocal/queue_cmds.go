@@ -320,6 +320,9 @@ change, a merge) opens the prompt again.`,
 	return c
 }
 
+// maxSnooze is the longest a prompt can be snoozed.
+const maxSnooze = 3650 * 24 * time.Hour
+
 func (a *app) queueSnoozeCommand() *cobra.Command {
 	var until, dur, note string
 	c := &cobra.Command{
@@ -341,12 +344,22 @@ briefing's time zone) or for a while; then it is open again.`,
 					return usagef("--until %q: want a day like 2026-12-01", until)
 				}
 				at = t
+				now, err := a.now()
+				if err != nil {
+					return err
+				}
+				if at.Sub(now) > maxSnooze {
+					return usagef("--until %s: at most %dd (ten years) from now; to stop a prompt for good, dismiss it", until, maxSnooze/(24*time.Hour))
+				}
 			}
 			var d time.Duration
 			if dur != "" {
 				var err error
 				if d, err = configs.ParseDuration(dur); err != nil {
 					return usagef("--for: %v", err)
+				}
+				if d > maxSnooze {
+					return usagef("--for %s: at most %dd (ten years); to stop a prompt for good, dismiss it", dur, maxSnooze/(24*time.Hour))
 				}
 			}
 			return a.updatePrompt(args[0], "snoozed", func(p *queue.Prompt, now time.Time) error {
