@@ -6,6 +6,8 @@ package configs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -30,6 +32,8 @@ type Config struct {
 	Briefing Briefing `toml:"briefing"`
 	SLA      SLA      `toml:"sla"`
 	Matching Matching `toml:"matching"`
+
+	clientsLine int // the line setting clients, 0 if it is not set
 }
 
 // GitHub is one watched GitHub repository.
@@ -245,8 +249,9 @@ func parseClock(s string) (int, int, error) {
 
 func (c *Config) validate(data []byte) error {
 	var errs []error
+	lines := indexLines(data)
 	bad := func(key []string, format string, args ...any) {
-		errs = append(errs, &FileError{File: c.Path, Line: keyLine(data, key), Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, &FileError{File: c.Path, Line: lines.keyLine(key), Msg: fmt.Sprintf(format, args...)})
 	}
 	for _, g := range c.GitHub {
 		owner, name, ok := strings.Cut(g.Repo, "/")
@@ -286,14 +291,22 @@ func (c *Config) validate(data []byte) error {
 		}
 		if s.From == "" {
 			bad([]string{"smtp", "from"}, "smtp: from is required, like from = \"reciprocal <me@example.com>\"")
+		} else if err := checkAddress(s.From); err != nil {
+			bad([]string{"smtp", "from"}, "smtp from %q: %v, like from = \"reciprocal <me@example.com>\"", s.From, err)
 		}
 		if len(s.To) == 0 {
 			bad([]string{"smtp", "to"}, "smtp: to is required, like to = [\"me@example.com\"]")
+		}
+		for _, to := range s.To {
+			if err := checkAddress(to); err != nil {
+				bad([]string{"smtp", "to"}, "smtp to %q: %v, like to = [\"me@example.com\"]", to, err)
+			}
 		}
 		if s.PasswordEnv != "" && len(s.PasswordCmd) > 0 {
 			bad([]string{"smtp", "password_cmd"}, "smtp: set password_env or password_cmd, not both")
 		}
 	}
+	c.clientsLine = lines.keyLine([]string{"clients"})
 	if _, _, err := parseClock(c.Briefing.At); err != nil {
 		bad([]string{"briefing", "at"}, "briefing at %q: %v", c.Briefing.At, err)
 	}
@@ -303,6 +316,39 @@ func (c *Config) validate(data []byte) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkAddress checks one mail address, with or without a display name.
+// Line breaks are refused: the address goes into a mail header.
+func checkAddress(s string) error {
+	if strings.ContainsAny(s, "\r\n") {
+		return errors.New("not a mail address (it has a line break)")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return errors.New("not a mail address")
+	}
+	if _, domain, _ := strings.Cut(a.Address, "@"); domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return errors.New("not a mail address")
+	}
+	return nil
+}
+
+// CheckClients reports a clients directory that does not exist or is not a
+// directory, naming the line that sets it. Commands read a missing
+// directory as no profiles (a fresh setup has none); check-config asks.
+func (c *Config) CheckClients() error {
+	dir := c.ClientsDir()
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &FileError{File: c.Path, Line: c.clientsLine, Msg: fmt.Sprintf("clients directory %s does not exist: create it, or set clients to the directory of your client profiles", dir)}
+	case err != nil:
+		return &FileError{File: c.Path, Line: c.clientsLine, Msg: fmt.Sprintf("clients directory: %v", err)}
+	case !info.IsDir():
+		return &FileError{File: c.Path, Line: c.clientsLine, Msg: fmt.Sprintf("clients %s is not a directory", dir)}
+	}
+	return nil
 }
 
 func checkURL(s string) error {

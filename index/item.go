@@ -66,6 +66,14 @@ const (
 	StageDuplicate     = "duplicate"
 )
 
+// Kinds, States and Stages list the values of an Item's Kind, State and
+// Stage, for checking what a user asks to filter on.
+var (
+	Kinds  = []string{KindIssue, KindPull, KindProposal, KindChange, KindVuln}
+	States = []string{StateOpen, StateClosed, StateNew, StateMerged, StateAbandoned, StatePublished, StateWithdrawn}
+	Stages = []string{StageIncoming, StageActive, StageLikelyAccept, StageLikelyDecline, StageFinal, StageHold, StageAccepted, StageDeclined, StageRetracted, StageDuplicate}
+)
+
 // An Item is one tracker record in the form reciprocal indexes and matches:
 // a GitHub issue, pull request or proposal, a Gerrit change, or a
 // vulnerability entry.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/outfile"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -100,22 +102,44 @@ func xdgDir(env, fallback string) string {
 	return filepath.Join(home, fallback)
 }
 
-// normalizer returns the item normalizer for the configured Gerrit hosts.
+// normalizer returns the item normalizer for the configured servers.
 func (a *app) normalizer() *watcher.Normalizer {
-	n := &watcher.Normalizer{GerritURLs: map[string]string{}}
+	n := &watcher.Normalizer{Hosts: map[string]string{}}
 	if cfg, err := a.config(); err == nil {
-		for _, g := range cfg.Gerrit {
-			n.GerritURLs[index.GerritHostLabel(g.URL)] = g.URL
-		}
+		n.Hosts = watcher.Sources.Hosts(cfg)
 	}
-	for label, u := range a.srcOpts.gerritLinks {
-		n.GerritURLs[label] = u
+	for label, u := range a.srcOpts.links {
+		n.Hosts[label] = u
 	}
 	return n
 }
 
-// openData opens the data directory for reading or writing.
+// openData opens the data directory for reading or writing. An index built
+// with another text analysis is rebuilt by a writer, which says so on
+// stderr; a reader warns that results may be wrong and says what to run.
 func (a *app) openData(write bool) (*watcher.Data, error) {
+	d, err := a.openDataAsIs(write)
+	if err != nil || !d.Index.Stale() {
+		return d, err
+	}
+	stale := &index.StaleError{Version: d.Index.Analysis()}
+	if !write {
+		fmt.Fprintf(a.stderr, "reciprocal: warning: %v: results may miss items\nhint: run 'reciprocal reindex'\n", stale)
+		return d, nil
+	}
+	fmt.Fprintf(a.stderr, "reciprocal: %v: rebuilding the index from the store\n", stale)
+	n, err := d.Reindex(context.Background())
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("rebuild the index: %w", err)
+	}
+	fmt.Fprintf(a.stderr, "reciprocal: rebuilt the index: %d items\n", n)
+	return d, nil
+}
+
+// openDataAsIs opens the data directory for reading or writing, whatever
+// the index's text analysis.
+func (a *app) openDataAsIs(write bool) (*watcher.Data, error) {
 	dir, err := a.dataDir()
 	if err != nil {
 		return nil, err
@@ -149,4 +173,33 @@ func version() string {
 		}
 	}
 	return v + " " + info.GoVersion
+}
+
+// writeOutput writes a file the user named with -o or --out: never a file
+// of the data directory (a usage error), always through a temporary file
+// renamed into place, so a failure leaves no partial file.
+func (a *app) writeOutput(flag, path string, fn func(io.Writer) error) error {
+	if err := a.checkOutput(flag, path); err != nil {
+		return err
+	}
+	dir, err := a.dataDir()
+	if err != nil {
+		return err
+	}
+	return outfile.Write(dir, path, fn)
+}
+
+// checkOutput refuses an output path inside the data directory; commands
+// call it before doing any work.
+func (a *app) checkOutput(flag, path string) error {
+	dir, err := a.dataDir()
+	if err != nil {
+		return err
+	}
+	if _, err := outfile.Check(dir, path); errors.Is(err, outfile.ErrInDataDir) {
+		return usagef("%s %s: would overwrite reciprocal's own data; write it outside the data directory", flag, err)
+	} else if err != nil {
+		return fmt.Errorf("%s %s: %w", flag, path, err)
+	}
+	return nil
 }

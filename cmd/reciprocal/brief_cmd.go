@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strings"
 	"time"
 	_ "time/tzdata" // briefing time zones work on systems without zoneinfo
@@ -66,6 +66,11 @@ running brief often from cron.`,
 			if ifDue && (dryRun || out != "") {
 				return usagef("--if-due only applies when sending")
 			}
+			if out != "" && out != "-" {
+				if err := a.checkOutput("--out", out); err != nil {
+					return err
+				}
+			}
 			cfg, err := a.config()
 			if err != nil {
 				return err
@@ -108,7 +113,8 @@ running brief often from cron.`,
 					fmt.Fprintf(a.stderr, "dry run: not sent\n")
 					return nil
 				}
-				if err := os.WriteFile(out, m.Raw, 0o644); err != nil {
+				err = a.writeOutput("--out", out, func(w io.Writer) error { _, err := w.Write(m.Raw); return err })
+				if err != nil {
 					return fmt.Errorf("brief: %w", err)
 				}
 				fmt.Fprintf(a.stderr, "wrote the briefing for %s to %s (%d bytes); not sent\n", day, out, len(m.Raw))

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sort"
@@ -111,27 +112,30 @@ reproduces the store.`,
 			if source != "" && !slices.Contains([]string{"github", "gerrit", "vulndb"}, source) {
 				return usagef("--source %q: want github, gerrit or vulndb", source)
 			}
+			toFile := out != "" && out != "-"
+			if toFile {
+				if err := a.checkOutput("-o", out); err != nil {
+					return err
+				}
+			}
 			d, err := a.openData(false)
 			if err != nil {
 				return err
 			}
 			defer d.Close()
-			w := a.stdout
-			if out != "" && out != "-" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
+			if !toFile {
+				_, err := d.Export(cmd.Context(), a.stdout, source)
+				return err
 			}
-			n, err := d.Export(cmd.Context(), w, source)
+			var n int
+			err = a.writeOutput("-o", out, func(w io.Writer) error {
+				n, err = d.Export(cmd.Context(), w, source)
+				return err
+			})
 			if err != nil {
 				return err
 			}
-			if out != "" && out != "-" {
-				fmt.Fprintf(a.stderr, "wrote %d objects to %s\n", n, out)
-			}
+			fmt.Fprintf(a.stderr, "wrote %d objects to %s\n", n, out)
 			return nil
 		},
 	}
@@ -145,11 +149,13 @@ func (a *app) reindexCommand() *cobra.Command {
 		Use:   "reindex",
 		Short: "Rebuild the search index from the store",
 		Long: `Reindex throws the Bleve index away and rebuilds it from the raw JSON in the
-store. Run it after upgrading reciprocal, or if the index is damaged.`,
+store. Run it after upgrading reciprocal, or if the index is damaged.
+Commands that write (sync, match, run) rebuild an index built with an older
+text analysis themselves.`,
 		Example: "  reciprocal reindex",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := a.openData(true)
+			d, err := a.openDataAsIs(true)
 			if err != nil {
 				return err
 			}

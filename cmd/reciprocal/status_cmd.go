@@ -26,19 +26,25 @@ func init() {
 // attention.
 const failingTooLong = 24 * time.Hour
 
+// lagLimit is how many changed items status counts at most for the
+// matcher's lag: beyond it, status says "more than", and stays quick.
+const lagLimit = 100_000
+
 // statusReport is what 'reciprocal status --json' prints.
 type statusReport struct {
-	DataDir    string                  `json:"data_dir"`
-	Empty      bool                    `json:"empty"` // nothing imported or synced yet
-	Sources    []watcher.SourceStatus  `json:"sources"`
-	StoreBytes int64                   `json:"store_bytes"`
-	IndexBytes int64                   `json:"index_bytes"`
-	Items      map[string]int          `json:"items"` // by source
-	Indexed    uint64                  `json:"indexed"`
-	MatchLag   int                     `json:"match_lag"` // items changed since the last match
-	Prompts    map[string]clientCounts `json:"prompts"`   // open and snoozed prompts by client
-	Briefing   *notify.Status          `json:"briefing,omitempty"`
-	Attention  []string                `json:"attention"` // what needs a look; exit status 1 if any
+	DataDir         string                  `json:"data_dir"`
+	Empty           bool                    `json:"empty"` // nothing imported or synced yet
+	Sources         []watcher.SourceStatus  `json:"sources"`
+	StoreBytes      int64                   `json:"store_bytes"`
+	IndexBytes      int64                   `json:"index_bytes"`
+	Items           map[string]int          `json:"items"` // by source
+	Comments        int                     `json:"comments"`
+	Indexed         uint64                  `json:"indexed"`
+	MatchLag        int                     `json:"match_lag"`                    // items changed since the last match
+	MatchLagAtLeast bool                    `json:"match_lag_at_least,omitempty"` // there are more than match_lag
+	Prompts         map[string]clientCounts `json:"prompts"`                      // open and snoozed prompts by client
+	Briefing        *notify.Status          `json:"briefing,omitempty"`
+	Attention       []string                `json:"attention"` // what needs a look; exit status 1 if any
 }
 
 type clientCounts struct {
@@ -98,7 +104,7 @@ func (a *app) status() (*statusReport, error) {
 		return nil, err
 	}
 	rep := &statusReport{DataDir: dir, Items: map[string]int{}, Prompts: map[string]clientCounts{}, Attention: []string{}}
-	d, err := a.openData(false)
+	d, err := a.openDataAsIs(false) // a stale index is reported below
 	if errors.Is(err, store.ErrNoStore) {
 		rep.Empty = true
 		return rep, nil
@@ -119,7 +125,9 @@ func (a *app) status() (*statusReport, error) {
 	rep.StoreBytes = d.Store.Size()
 	rep.IndexBytes = index.DiskSize(filepath.Join(d.Dir, index.DirName))
 	err = d.Store.View(func(tx *store.Tx) error {
-		return tx.Since(0, func(r store.Record) error { rep.Items[r.Source]++; return nil })
+		c, err := tx.Counts()
+		rep.Items, rep.Comments = c.Items, c.Comments
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -127,7 +135,10 @@ func (a *app) status() (*statusReport, error) {
 	if rep.Indexed, err = d.Index.Count(); err != nil {
 		return nil, err
 	}
-	if rep.MatchLag, err = match.Lag(d.Store); err != nil {
+	if d.Index.Stale() {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("%v: run 'reciprocal reindex'", &index.StaleError{Version: d.Index.Analysis()}))
+	}
+	if rep.MatchLag, rep.MatchLagAtLeast, err = match.Lag(d.Store, lagLimit); err != nil {
 		return nil, err
 	}
 
@@ -198,9 +209,13 @@ func (a *app) printStatus(rep *statusReport) {
 		srcs = append(srcs, fmt.Sprintf("%s %d", s, n))
 	}
 	sort.Strings(srcs)
-	fmt.Fprintf(w, "\nstore: %d items (%s), %s\n", total, strings.Join(srcs, ", "), bytesize(rep.StoreBytes))
+	fmt.Fprintf(w, "\nstore: %d items (%s), %d comments, %s\n", total, strings.Join(srcs, ", "), rep.Comments, bytesize(rep.StoreBytes))
 	fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
-	fmt.Fprintf(w, "match: %d changed items not matched yet\n", rep.MatchLag)
+	more := ""
+	if rep.MatchLagAtLeast {
+		more = "more than "
+	}
+	fmt.Fprintf(w, "match: %s%d changed items not matched yet\n", more, rep.MatchLag)
 
 	fmt.Fprintln(w, "\nprompts:")
 	var ids []string
