@@ -25,13 +25,16 @@ type Config struct {
 	DataDir string `toml:"data_dir"` // optional; flags and environment override it
 	Clients string `toml:"clients"`  // directory of client profiles, relative to this file
 
-	GitHub   []GitHub `toml:"github"`
-	Gerrit   []Gerrit `toml:"gerrit"`
-	VulnDB   *VulnDB  `toml:"vulndb"`
-	SMTP     *SMTP    `toml:"smtp"`
-	Briefing Briefing `toml:"briefing"`
-	SLA      SLA      `toml:"sla"`
-	Matching Matching `toml:"matching"`
+	GitHub []GitHub `toml:"github"`
+	Gerrit []Gerrit `toml:"gerrit"`
+	VulnDB *VulnDB  `toml:"vulndb"`
+	// Advisories are the maintainer's own projects, watched for GitHub
+	// security advisories; their vulnerabilities qualify for the SLA.
+	Advisories []Advisories `toml:"advisories"`
+	SMTP       *SMTP        `toml:"smtp"`
+	Briefing   Briefing     `toml:"briefing"`
+	SLA        SLA          `toml:"sla"`
+	Matching   Matching     `toml:"matching"`
 
 	clientsLine int // the line setting clients, 0 if it is not set
 }
@@ -42,6 +45,23 @@ type GitHub struct {
 	APIURL   string    `toml:"api_url"`   // default https://api.github.com/
 	TokenEnv string    `toml:"token_env"` // default GITHUB_TOKEN
 	Since    time.Time `toml:"since"`     // how far back the first sync reaches
+}
+
+// Advisories is one of the maintainer's own GitHub repositories, watched
+// for published repository security advisories.
+type Advisories struct {
+	Repo     string `toml:"repo"`      // owner/name
+	APIURL   string `toml:"api_url"`   // default https://api.github.com/
+	TokenEnv string `toml:"token_env"` // default GITHUB_TOKEN
+}
+
+// OwnProjects returns the repositories (owner/name) of [[advisories]].
+func (c *Config) OwnProjects() []string {
+	var out []string
+	for _, a := range c.Advisories {
+		out = append(out, a.Repo)
+	}
+	return out
 }
 
 // Gerrit is one watched Gerrit server and some of its projects.
@@ -76,10 +96,15 @@ type Briefing struct {
 	SkipEmpty bool   `toml:"skip_empty"`
 }
 
-// SLA is the response time owed to clients of each tier when a
-// vulnerability touches their concerns.
+// SLA is the vulnerability SLA promised to clients: after a qualifying
+// vulnerability is published, a client may ask for Window, and each
+// request is answered within the response time of the client's tier
+// (Response unless the tier's own key is set). A profile may override
+// both, or turn the SLA off (Profile.SLA).
 type SLA struct {
-	Platinum Duration `toml:"platinum"`
+	Window   Duration `toml:"window"`   // default 24h
+	Response Duration `toml:"response"` // default 6h
+	Platinum Duration `toml:"platinum"` // response time of the tier; default Response
 	Gold     Duration `toml:"gold"`
 	Silver   Duration `toml:"silver"`
 }
@@ -99,6 +124,9 @@ const (
 	DefaultVulnDBURL = "https://vuln.go.dev"
 	DefaultClients   = "clients"
 	DefaultAt        = "08:00"
+
+	DefaultSLAWindow   = 24 * time.Hour // how long after publication a client may ask
+	DefaultSLAResponse = 6 * time.Hour  // how long the answer to each request may take
 )
 
 // Default returns the configuration used when there is no file: Go's issue
@@ -128,6 +156,15 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Gerrit == nil {
 		c.Gerrit = []Gerrit{{URL: DefaultGerritURL, Projects: []string{"go", "crypto", "net"}}}
+	}
+	for i := range c.Advisories {
+		a := &c.Advisories[i]
+		if a.APIURL == "" {
+			a.APIURL = DefaultGitHubAPI
+		}
+		if a.TokenEnv == "" {
+			a.TokenEnv = DefaultTokenEnv
+		}
 	}
 	for i := range c.Gerrit {
 		if c.Gerrit[i].URL == "" {
@@ -161,14 +198,16 @@ func (c *Config) applyDefaults() {
 	if c.Briefing.At == "" {
 		c.Briefing.At = DefaultAt
 	}
-	if c.SLA.Platinum == 0 {
-		c.SLA.Platinum = Duration(6 * time.Hour)
+	if c.SLA.Window == 0 {
+		c.SLA.Window = Duration(DefaultSLAWindow)
 	}
-	if c.SLA.Gold == 0 {
-		c.SLA.Gold = Duration(24 * time.Hour)
+	if c.SLA.Response == 0 {
+		c.SLA.Response = Duration(DefaultSLAResponse)
 	}
-	if c.SLA.Silver == 0 {
-		c.SLA.Silver = Duration(72 * time.Hour)
+	for _, d := range []*Duration{&c.SLA.Platinum, &c.SLA.Gold, &c.SLA.Silver} {
+		if *d == 0 {
+			*d = c.SLA.Response
+		}
 	}
 	if c.Matching.Lookback == 0 {
 		c.Matching.Lookback = Duration(14 * 24 * time.Hour)
@@ -226,7 +265,8 @@ func (c *Config) BriefingAt() (hour, minute int) {
 	return h, m
 }
 
-// SLAFor returns the response time owed to a client of tier.
+// SLAFor returns the response time owed to each request of a client of
+// tier (before any override in the client's profile).
 func (c *Config) SLAFor(tier string) time.Duration {
 	switch tier {
 	case "platinum":
@@ -260,6 +300,15 @@ func (c *Config) validate(data []byte) error {
 		}
 		if err := checkURL(g.APIURL); err != nil {
 			bad([]string{"github", "api_url"}, "github api_url %q: %v", g.APIURL, err)
+		}
+	}
+	for _, a := range c.Advisories {
+		owner, name, ok := strings.Cut(a.Repo, "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			bad([]string{"advisories", "repo"}, "advisories repo %q: want owner/name, like example/project", a.Repo)
+		}
+		if err := checkURL(a.APIURL); err != nil {
+			bad([]string{"advisories", "api_url"}, "advisories api_url %q: %v", a.APIURL, err)
 		}
 	}
 	for _, g := range c.Gerrit {

@@ -71,7 +71,7 @@ lookback = "3w"
 	if c.Location().String() != "Europe/Rome" {
 		t.Errorf("Location = %v", c.Location())
 	}
-	if c.SLAFor("platinum") != 4*time.Hour || c.SLAFor("gold") != 24*time.Hour || c.SLAFor("silver") != 72*time.Hour {
+	if c.SLAFor("platinum") != 4*time.Hour || c.SLAFor("gold") != 6*time.Hour || c.SLAFor("silver") != 6*time.Hour || time.Duration(c.SLA.Window) != 24*time.Hour {
 		t.Errorf("SLA = %+v", c.SLA)
 	}
 	if time.Duration(c.Matching.Lookback) != 21*24*time.Hour {

@@ -24,6 +24,10 @@ type Request struct {
 	Stages   []string
 	Labels   []string // every label must be present
 	Packages []string // the item touches one of these packages or a sub-package
+	// Mentions widens Packages to items whose text mentions one of the
+	// packages or a sub-package ("mentions" field), e.g. an x/build
+	// change that says "crypto/tls" in its description.
+	Mentions bool
 	Repos    []string
 	Sources  []string
 	IDs      []string // only these items
@@ -82,12 +86,13 @@ func (e *QueryError) Error() string {
 func (e *QueryError) Unwrap() error { return e.Err }
 
 // ParseQuery checks a query string, returning a *QueryError that says what is
-// wrong with it.
+// wrong with it, and returns the query the index runs: each word rewritten
+// for Go text (see query.go).
 func ParseQuery(q string) (query.Query, error) {
 	if strings.TrimSpace(q) == "" {
 		return bleve.NewMatchAllQuery(), nil
 	}
-	parsed, err := bleve.NewQueryStringQuery(q).Parse()
+	parsed, err := bleve.NewQueryStringQuery(escapeFlags(q)).Parse()
 	if err != nil {
 		return nil, &QueryError{Query: q, Err: errors.New(cleanParseError(err.Error()))}
 	}
@@ -98,6 +103,9 @@ func ParseQuery(q string) (query.Query, error) {
 	}
 	if err := checkFuzziness(parsed); err != nil {
 		return nil, &QueryError{Query: q, Err: err}
+	}
+	if parsed = rewrite(parsed); parsed == nil {
+		return bleve.NewMatchNoneQuery(), nil
 	}
 	return parsed, nil
 }
@@ -180,15 +188,18 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 		return nil, err
 	}
 	var q query.Query = qs
-	if words := plainWords(req.Query); len(words) > 0 {
+	var title []query.Query
+	for _, l := range leaves(qs) {
+		if t := onTitle(l, titleBoost); t != nil {
+			title = append(title, t)
+		}
+	}
+	if len(title) > 0 {
 		// The query string searches the combined text; the same words
 		// found in the title raise the score.
-		title := bleve.NewMatchQuery(strings.Join(words, " "))
-		title.SetField(FieldTitle)
-		title.SetBoost(titleBoost)
 		b := bleve.NewBooleanQuery()
 		b.AddMust(qs)
-		b.AddShould(title)
+		b.AddShould(title...)
 		q = b
 	}
 	filters := []query.Query{q}
@@ -207,7 +218,19 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 	terms(FieldKind, req.Kinds)
 	terms(FieldState, req.States)
 	terms(FieldStage, req.Stages)
-	terms(FieldPkgTree, req.Packages)
+	if req.Mentions && len(req.Packages) > 0 {
+		d := bleve.NewDisjunctionQuery()
+		for _, field := range []string{FieldPkgTree, FieldMentions} {
+			for _, v := range req.Packages {
+				t := bleve.NewTermQuery(v)
+				t.SetField(field)
+				d.AddQuery(t)
+			}
+		}
+		filters = append(filters, d)
+	} else {
+		terms(FieldPkgTree, req.Packages)
+	}
 	terms(FieldRepo, req.Repos)
 	terms(FieldSource, req.Sources)
 	for _, l := range req.Labels {
@@ -257,22 +280,6 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 		sr.IncludeLocations = true
 	}
 	return sr, nil
-}
-
-// plainWords returns the words of a query string that are not excluded and
-// not field-qualified: the words worth looking for in the title.
-func plainWords(q string) []string {
-	var words []string
-	for _, f := range strings.FieldsFunc(q, func(r rune) bool { return unicode.IsSpace(r) }) {
-		if strings.HasPrefix(f, "-") || strings.Contains(f, ":") {
-			continue
-		}
-		f = strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-		if f != "" && !strings.ContainsAny(f, `"+-*?~^/\()[]{}`) {
-			words = append(words, f)
-		}
-	}
-	return words
 }
 
 func hitFrom(m *search.DocumentMatch) Hit {

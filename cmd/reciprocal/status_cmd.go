@@ -12,6 +12,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/sla"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/match"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
@@ -43,6 +44,7 @@ type statusReport struct {
 	MatchLag        int                     `json:"match_lag"`                    // items changed since the last match
 	MatchLagAtLeast bool                    `json:"match_lag_at_least,omitempty"` // there are more than match_lag
 	Prompts         map[string]clientCounts `json:"prompts"`                      // open and snoozed prompts by client
+	SLA             []slaRow                `json:"sla"`                          // open SLA requests, earliest deadline first
 	Briefing        *notify.Status          `json:"briefing,omitempty"`
 	Attention       []string                `json:"attention"` // what needs a look; exit status 1 if any
 }
@@ -103,8 +105,8 @@ func (a *app) status() (*statusReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &statusReport{DataDir: dir, Items: map[string]int{}, Prompts: map[string]clientCounts{}, Attention: []string{}}
-	d, err := a.openData(false)
+	rep := &statusReport{DataDir: dir, Items: map[string]int{}, Prompts: map[string]clientCounts{}, SLA: []slaRow{}, Attention: []string{}}
+	d, err := a.openDataAsIs(false) // a stale index is reported below
 	if errors.Is(err, store.ErrNoStore) {
 		rep.Empty = true
 		return rep, nil
@@ -135,6 +137,9 @@ func (a *app) status() (*statusReport, error) {
 	if rep.Indexed, err = d.Index.Count(); err != nil {
 		return nil, err
 	}
+	if d.Index.Stale() {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("%v: run 'reciprocal reindex'", &index.StaleError{Version: d.Index.Analysis()}))
+	}
 	if rep.MatchLag, rep.MatchLagAtLeast, err = match.Lag(d.Store, lagLimit); err != nil {
 		return nil, err
 	}
@@ -159,6 +164,18 @@ func (a *app) status() (*statusReport, error) {
 				c.Open++
 			}
 			rep.Prompts[e.Client.ID] = c
+		}
+	}
+
+	rs, err := sla.List(d.Store)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range sla.OpenRequests(rs) {
+		rep.SLA = append(rep.SLA, slaRow{Request: r, State: slaState(&r, t), LeftSeconds: int64(r.Left(t) / time.Second)})
+		if r.Overdue(t) {
+			rep.Attention = append(rep.Attention, fmt.Sprintf("SLA request %s (%s about %s) is overdue by %s: answer it, then 'reciprocal sla answer %s'",
+				r.ID, r.Client, r.Vuln, notify.FormatDuration(r.Left(t)), r.ID))
 		}
 	}
 
@@ -226,6 +243,14 @@ func (a *app) printStatus(rep *statusReport) {
 	for _, id := range ids {
 		c := rep.Prompts[id]
 		fmt.Fprintf(w, "  %-12s %-24s %d open, %d snoozed\n", id, oneLine(c.Name), c.Open, c.Snoozed)
+	}
+
+	if len(rep.SLA) > 0 {
+		fmt.Fprintln(w, "\nSLA requests open:")
+		t, _ := a.now()
+		for _, r := range rep.SLA {
+			fmt.Fprintf(w, "  %-4s %-12s %-20s %s\n", r.ID, r.Client, r.Vuln, slaStatus(&r.Request, t, loc))
+		}
 	}
 
 	if b := rep.Briefing; b != nil {
