@@ -58,6 +58,10 @@ func TestScript(t *testing.T) {
 			"fakegerrit": cmdFakeGerrit,
 			"fakevulndb": cmdFakeVulnDB,
 			"received":   cmdReceived,
+			"corrupt":    cmdCorrupt,
+			"truncate":   cmdTruncate,
+			"genissues":  cmdGenIssues,
+			"storeput":   cmdStorePut,
 		},
 		RequireExplicitExec: true,
 	})

@@ -35,8 +35,11 @@ type statusReport struct {
 	IndexBytes int64                   `json:"index_bytes"`
 	Items      map[string]int          `json:"items"` // by source
 	Indexed    uint64                  `json:"indexed"`
-	MatchLag   int                     `json:"match_lag"` // items changed since the last match
-	Prompts    map[string]clientCounts `json:"prompts"`   // open and snoozed prompts by client
+	IndexLag   int                     `json:"index_lag"`             // stored items the index does not reflect yet
+	IndexError string                  `json:"index_error,omitempty"` // why the index cannot be read
+	Quarantine []watcher.Quarantined   `json:"quarantine"`            // stored records that cannot be normalized
+	MatchLag   int                     `json:"match_lag"`             // items changed since the last match
+	Prompts    map[string]clientCounts `json:"prompts"`               // open and snoozed prompts by client
 	Briefing   *notify.Status          `json:"briefing,omitempty"`
 	Attention  []string                `json:"attention"` // what needs a look; exit status 1 if any
 }
@@ -98,7 +101,7 @@ func (a *app) status() (*statusReport, error) {
 		return nil, err
 	}
 	rep := &statusReport{DataDir: dir, Items: map[string]int{}, Prompts: map[string]clientCounts{}, Attention: []string{}}
-	d, err := a.openData(false)
+	d, err := a.openStore(false)
 	if errors.Is(err, store.ErrNoStore) {
 		rep.Empty = true
 		return rep, nil
@@ -124,7 +127,7 @@ func (a *app) status() (*statusReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rep.Indexed, err = d.Index.Count(); err != nil {
+	if err := a.indexStatus(d, rep); err != nil {
 		return nil, err
 	}
 	if rep.MatchLag, err = match.Lag(d.Store); err != nil {
@@ -165,6 +168,40 @@ func (a *app) status() (*statusReport, error) {
 	return rep, nil
 }
 
+// indexStatus fills in the index's part of the report: its size, how far it
+// lags the store, whether it can be read at all, and the quarantine.
+func (a *app) indexStatus(d *watcher.Data, rep *statusReport) error {
+	var err error
+	if rep.Quarantine, err = d.Quarantine(); err != nil {
+		return err
+	}
+	if len(rep.Quarantine) > 0 {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("%d stored records cannot be normalized and are not indexed (listed above); an upgrade or a later sync of the item may fix them", len(rep.Quarantine)))
+	}
+	err = d.OpenIndex(true)
+	if err == nil {
+		rep.Indexed, err = d.Index.Count()
+	}
+	if err == nil {
+		rep.IndexLag, err = d.IndexLag()
+	}
+	switch {
+	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
+		rep.IndexError = err.Error()
+		rep.Attention = append(rep.Attention, err.Error())
+	case err != nil:
+		return err
+	case rep.IndexLag > 0:
+		rep.Attention = append(rep.Attention, indexLagMessage(rep.IndexLag))
+	}
+	return nil
+}
+
+// indexLagMessage says that the index lags the store by n items.
+func indexLagMessage(n int) string {
+	return fmt.Sprintf("the index is %d items behind the store: run reciprocal reindex (or any command that writes, such as match)", n)
+}
+
 func (a *app) printStatus(rep *statusReport) {
 	w := a.stdout
 	cfg, _ := a.config()
@@ -199,7 +236,20 @@ func (a *app) printStatus(rep *statusReport) {
 	}
 	sort.Strings(srcs)
 	fmt.Fprintf(w, "\nstore: %d items (%s), %s\n", total, strings.Join(srcs, ", "), bytesize(rep.StoreBytes))
-	fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
+	switch {
+	case rep.IndexError != "":
+		fmt.Fprintf(w, "index: %s\n", rep.IndexError)
+	case rep.IndexLag > 0:
+		fmt.Fprintf(w, "index: %d items, %s, %d items behind the store\n", rep.Indexed, bytesize(rep.IndexBytes), rep.IndexLag)
+	default:
+		fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
+	}
+	if len(rep.Quarantine) > 0 {
+		fmt.Fprintf(w, "quarantine: %d stored records cannot be normalized:\n", len(rep.Quarantine))
+		for _, q := range rep.Quarantine {
+			fmt.Fprintf(w, "  %s (seq %d): %s\n", oneLine(q.ID), q.Seq, oneLine(q.Err))
+		}
+	}
 	fmt.Fprintf(w, "match: %d changed items not matched yet\n", rep.MatchLag)
 
 	fmt.Fprintln(w, "\nprompts:")
