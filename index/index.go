@@ -5,8 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
@@ -21,10 +24,16 @@ const DirName = "index"
 // documents, so the index and its position never disagree.
 var seqKey = []byte("reciprocal.seq")
 
+// analysisKey is the Bleve internal key under which the index records the
+// AnalysisVersion it was built with (a decimal number). An index without it
+// was built with version 1.
+var analysisKey = []byte("reciprocal.analysis")
+
 // An Index is an open Bleve index of items.
 type Index struct {
-	b    bleve.Index
-	path string
+	b        bleve.Index
+	path     string
+	analysis int
 }
 
 // ErrDamaged reports an index that cannot be read: its files are missing,
@@ -62,21 +71,65 @@ func Open(path string, readOnly bool) (x *Index, err error) {
 		}
 		return Create(path)
 	}
-	b, err := bleve.OpenUsing(path, map[string]interface{}{"read_only": readOnly})
+	var skipped string
+	b, err := watchLog(func(line string) {
+		if skipped == "" && strings.Contains(line, "unable to load snapshot") {
+			skipped = line
+		}
+	}, func() (bleve.Index, error) {
+		return bleve.OpenUsing(path, map[string]interface{}{"read_only": readOnly})
+	})
 	if err != nil {
 		return nil, damaged(path, err)
 	}
-	return &Index{b: b, path: path}, nil
+	if skipped != "" {
+		// Scorch skips a snapshot whose segments are missing or corrupt
+		// and opens an older one, saying so only in its log: the index
+		// would silently lose what the newer snapshot held.
+		b.Close()
+		_, reason, _ := strings.Cut(skipped, "unable to load snapshot, ")
+		return nil, damaged(path, strings.TrimSuffix(strings.TrimSpace(reason), ", continuing"))
+	}
+	x = &Index{b: b, path: path, analysis: 1}
+	v, err := b.GetInternal(analysisKey)
+	if err != nil {
+		b.Close()
+		return nil, damaged(path, err)
+	}
+	if n, err := strconv.Atoi(string(v)); err == nil {
+		x.analysis = n
+	}
+	return x, nil
 }
 
 // Create creates a new, empty index at path, which must not exist.
 func Create(path string) (x *Index, err error) {
 	defer guard(path, &err)
 	b, err := bleve.NewUsing(path, newMapping(), scorch.Name, scorch.Name, nil)
+	if err == nil {
+		if err = b.SetInternal(analysisKey, []byte(strconv.Itoa(AnalysisVersion))); err != nil {
+			b.Close()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("index: create %s: %w", path, err)
 	}
-	return &Index{b: b, path: path}, nil
+	return &Index{b: b, path: path, analysis: AnalysisVersion}, nil
+}
+
+// Analysis returns the text analysis version the index was built with.
+func (x *Index) Analysis() int { return x.analysis }
+
+// Stale reports whether the index was built with another text analysis
+// than this program's (AnalysisVersion): its terms do not fit the queries,
+// and it must be rebuilt from the store.
+func (x *Index) Stale() bool { return x.analysis != AnalysisVersion }
+
+// StaleError is the error of a reader that found a stale index.
+type StaleError struct{ Version int }
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("the index was built with text analysis version %d, and this reciprocal uses version %d", e.Version, AnalysisVersion)
 }
 
 // Remove deletes the index at path, so that it can be rebuilt.
@@ -185,4 +238,23 @@ func (b *Batch) Commit(ctx context.Context, seq uint64) (err error) {
 	b.b.Reset()
 	b.n = 0
 	return nil
+}
+
+// watchLog runs open while passing each line of the standard logger (where
+// Bleve reports what it skipped) to see, as well as to the logger's output.
+func watchLog(see func(string), open func() (bleve.Index, error)) (bleve.Index, error) {
+	w := log.Writer()
+	log.SetOutput(lineWatcher{w: w, see: see})
+	defer log.SetOutput(w)
+	return open()
+}
+
+type lineWatcher struct {
+	w   io.Writer
+	see func(string)
+}
+
+func (l lineWatcher) Write(p []byte) (int, error) {
+	l.see(string(p))
+	return l.w.Write(p)
 }

@@ -12,21 +12,9 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
-// Source, SyncOptions and SyncStats are defined in package source, which the
-// source packages can import without importing package watcher.
-type (
-	// A Source brings one tracker's changes into the store; see
-	// source.Source.
-	Source = source.Source
-	// SyncOptions control one sync.
-	SyncOptions = source.Options
-	// SyncStats describes what a sync did.
-	SyncStats = source.Stats
-)
-
 // A SourceResult is the outcome of syncing one source.
 type SourceResult struct {
-	SyncStats
+	source.Stats
 	Err error `json:"-"`
 }
 
@@ -39,8 +27,8 @@ type SourceStatus struct {
 	LastError   string    `json:"last_error,omitempty"`
 	// FailingSince is when the current run of failures began (zero when
 	// the last attempt succeeded).
-	FailingSince time.Time `json:"failing_since,omitzero"`
-	Last         SyncStats `json:"last"`
+	FailingSince time.Time    `json:"failing_since,omitzero"`
+	Last         source.Stats `json:"last"`
 }
 
 // bucketSyncStatus holds a SourceStatus (JSON) per source name.
@@ -49,7 +37,7 @@ const bucketSyncStatus = "syncstatus"
 // SyncAll syncs every source in turn, then indexes what they stored. A
 // failing source does not stop the others: its error is in its result, and
 // the returned error joins them all.
-func (d *Data) SyncAll(ctx context.Context, sources []Source, opts SyncOptions) ([]SourceResult, error) {
+func (d *Data) SyncAll(ctx context.Context, sources []source.Source, opts source.Options) ([]SourceResult, error) {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -73,7 +61,7 @@ func (d *Data) SyncAll(ctx context.Context, sources []Source, opts SyncOptions) 
 		} else {
 			slog.Info("synced", "source", src.Name(), "new", stats.New, "updated", stats.Updated, "requests", stats.Requests, "not_modified", stats.NotModified)
 		}
-		results = append(results, SourceResult{SyncStats: stats, Err: err})
+		results = append(results, SourceResult{Stats: stats, Err: err})
 		if serr := d.recordSync(start, stats, err); serr != nil {
 			errs = append(errs, serr)
 		}
@@ -87,7 +75,7 @@ func (d *Data) SyncAll(ctx context.Context, sources []Source, opts SyncOptions) 
 	return results, errors.Join(errs...)
 }
 
-func (d *Data) recordSync(at time.Time, stats SyncStats, syncErr error) error {
+func (d *Data) recordSync(at time.Time, stats source.Stats, syncErr error) error {
 	return d.Store.Update(func(tx *store.Tx) error {
 		b, err := tx.Bucket(bucketSyncStatus)
 		if err != nil {

@@ -9,65 +9,37 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/reciprocal-access/reciprocal/index"
-	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
-	"github.com/reciprocal-access/reciprocal/watcher/github"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
-	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 )
 
-// A Normalizer turns stored records into items.
+// A Normalizer turns stored records into items, with the normalizer of
+// each record's source.
 type Normalizer struct {
-	// GerritURLs maps the host label of Gerrit item IDs ("go-review") to
-	// the server's base URL. Labels not listed are taken to be hosts on
-	// googlesource.com, as Go's are.
-	GerritURLs map[string]string
+	// Sources are the kinds of source the store may hold; nil means
+	// Sources, every kind reciprocal knows.
+	Sources source.Registry
+	// Hosts maps the host label of item IDs ("go-review") to the base
+	// URL of its server, for sources whose IDs name their server (see
+	// source.Env). Labels not listed get the source's default.
+	Hosts map[string]string
 }
 
-// GerritURL returns the base URL of the Gerrit host with the given label.
-func (n *Normalizer) GerritURL(label string) string {
-	if u, ok := n.GerritURLs[label]; ok {
-		return u
+func (n *Normalizer) sources() source.Registry {
+	if n.Sources == nil {
+		return Sources
 	}
-	if net.ParseIP(label) != nil {
-		return "https://" + label // a host of its own; the port is not known
-	}
-	return "https://" + label + ".googlesource.com"
+	return n.Sources
 }
+
+func (n *Normalizer) env() source.Env { return source.Env{Hosts: n.Hosts} }
 
 // Item normalizes the stored record rec, reading its comments from tx.
 func (n *Normalizer) Item(tx *store.Tx, rec store.Record) (index.Item, error) {
-	var it index.Item
-	var err error
-	switch rec.Source {
-	case index.SourceGitHub:
-		var comments [][]byte
-		err = tx.Comments(rec.ID, func(_ int64, raw []byte) error {
-			comments = append(comments, raw)
-			return nil
-		})
-		if err == nil {
-			it, err = github.Normalize(rec.Raw, comments)
-		}
-	case index.SourceGerrit:
-		// The host label comes from the key the change was stored under,
-		// not from the configuration of the day: a change synced from
-		// 127.0.0.1 must keep its ID when no configuration names that host.
-		label, _, _ := strings.Cut(rec.ID, ":")
-		it, err = gerrit.Normalize(n.GerritURL(label), rec.Raw)
-		if err == nil {
-			it.ID = label + ":" + it.Repo + "/" + strconv.Itoa(it.Number)
-		}
-	case index.SourceVulnDB:
-		it, err = vulndb.Normalize(rec.Raw)
-	default:
-		err = fmt.Errorf("unknown source %q", rec.Source)
-	}
+	it, err := n.item(tx, rec)
 	if err != nil {
 		return index.Item{}, fmt.Errorf("item %s: %w", rec.ID, err)
 	}
@@ -75,6 +47,24 @@ func (n *Normalizer) Item(tx *store.Tx, rec store.Record) (index.Item, error) {
 		return index.Item{}, fmt.Errorf("item %s: stored JSON describes %s", rec.ID, it.ID)
 	}
 	return it, nil
+}
+
+func (n *Normalizer) item(tx *store.Tx, rec store.Record) (index.Item, error) {
+	d := n.sources().Lookup(rec.Source)
+	if d == nil {
+		return index.Item{}, fmt.Errorf("unknown source %q", rec.Source)
+	}
+	r := source.Record{ID: rec.ID, Raw: rec.Raw}
+	if d.Comments {
+		err := tx.Comments(rec.ID, func(_ int64, raw []byte) error {
+			r.Comments = append(r.Comments, raw)
+			return nil
+		})
+		if err != nil {
+			return index.Item{}, err
+		}
+	}
+	return d.Normalize(r, n.env())
 }
 
 // Data is an open data directory: the store and the index derived from it.

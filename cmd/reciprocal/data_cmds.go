@@ -151,7 +151,9 @@ func (a *app) reindexCommand() *cobra.Command {
 		Long: `Reindex throws the Bleve index away and rebuilds it from the raw JSON in the
 store. Run it after upgrading reciprocal, or if the index is damaged: it
 never opens the old index, and builds the new one beside it, so an
-interrupted reindex leaves the old index as it was.`,
+interrupted reindex leaves the old index as it was. Commands that write
+(sync, match, run) rebuild an index built with an older text analysis
+themselves.`,
 		Example: "  reciprocal reindex",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

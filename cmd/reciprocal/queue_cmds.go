@@ -153,14 +153,17 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 		fmt.Fprintf(w, "            %s\n", s)
 	}
 	if !e.ClockStart.IsZero() && e.State == queue.Open {
-		if cfg, err := a.config(); err == nil {
-			deadline := e.Deadline(cfg.SLAFor)
-			left := "overdue"
-			if deadline.After(now) {
-				left = humanDuration(deadline.Sub(now)) + " left"
+		if profiles, err := a.profiles(); err == nil && profiles.Client(e.Client.ID) != nil {
+			pol, _ := a.slaPolicy(profiles)
+			if terms := pol.Terms(profiles.Client(e.Client.ID)); terms.Covered {
+				closes := e.ClockStart.Add(terms.Window)
+				left := "closed"
+				if closes.After(now) {
+					left = humanDuration(closes.Sub(now)) + " left"
+				}
+				fmt.Fprintf(w, "  sla:      published %s; they may ask until %s (%s)\n",
+					e.ClockStart.In(loc).Format("2006-01-02 15:04"), closes.In(loc).Format("2006-01-02 15:04"), left)
 			}
-			fmt.Fprintf(w, "  clock:    published %s; respond by %s (%s SLA, %s)\n",
-				e.ClockStart.In(loc).Format("2006-01-02 15:04"), deadline.In(loc).Format("2006-01-02 15:04"), e.Client.Tier, left)
 		}
 	}
 	if e.State == queue.Snoozed {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/sla"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/match"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
@@ -26,22 +27,29 @@ func init() {
 // attention.
 const failingTooLong = 24 * time.Hour
 
+// lagLimit is how many changed items status counts at most for the
+// matcher's lag: beyond it, status says "more than", and stays quick.
+const lagLimit = 100_000
+
 // statusReport is what 'reciprocal status --json' prints.
 type statusReport struct {
-	DataDir    string                  `json:"data_dir"`
-	Empty      bool                    `json:"empty"` // nothing imported or synced yet
-	Sources    []watcher.SourceStatus  `json:"sources"`
-	StoreBytes int64                   `json:"store_bytes"`
-	IndexBytes int64                   `json:"index_bytes"`
-	Items      map[string]int          `json:"items"` // by source
-	Indexed    uint64                  `json:"indexed"`
-	IndexLag   int                     `json:"index_lag"`             // stored items the index does not reflect yet
-	IndexError string                  `json:"index_error,omitempty"` // why the index cannot be read
-	Quarantine []watcher.Quarantined   `json:"quarantine"`            // stored records that cannot be normalized
-	MatchLag   int                     `json:"match_lag"`             // items changed since the last match
-	Prompts    map[string]clientCounts `json:"prompts"`               // open and snoozed prompts by client
-	Briefing   *notify.Status          `json:"briefing,omitempty"`
-	Attention  []string                `json:"attention"` // what needs a look; exit status 1 if any
+	DataDir         string                  `json:"data_dir"`
+	Empty           bool                    `json:"empty"` // nothing imported or synced yet
+	Sources         []watcher.SourceStatus  `json:"sources"`
+	StoreBytes      int64                   `json:"store_bytes"`
+	IndexBytes      int64                   `json:"index_bytes"`
+	Items           map[string]int          `json:"items"` // by source
+	Comments        int                     `json:"comments"`
+	Indexed         uint64                  `json:"indexed"`
+	IndexLag        int                     `json:"index_lag"`                    // stored items the index does not reflect yet
+	IndexError      string                  `json:"index_error,omitempty"`        // why the index cannot be read
+	Quarantine      []watcher.Quarantined   `json:"quarantine"`                   // stored records that cannot be normalized
+	MatchLag        int                     `json:"match_lag"`                    // items changed since the last match
+	MatchLagAtLeast bool                    `json:"match_lag_at_least,omitempty"` // there are more than match_lag
+	Prompts         map[string]clientCounts `json:"prompts"`                      // open and snoozed prompts by client
+	SLA             []slaRow                `json:"sla"`                          // open SLA requests, earliest deadline first
+	Briefing        *notify.Status          `json:"briefing,omitempty"`
+	Attention       []string                `json:"attention"` // what needs a look; exit status 1 if any
 }
 
 type clientCounts struct {
@@ -100,8 +108,8 @@ func (a *app) status() (*statusReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &statusReport{DataDir: dir, Items: map[string]int{}, Prompts: map[string]clientCounts{}, Attention: []string{}}
-	d, err := a.openStore(false)
+	rep := &statusReport{DataDir: dir, Items: map[string]int{}, Prompts: map[string]clientCounts{}, SLA: []slaRow{}, Attention: []string{}}
+	d, err := a.openStore(false) // the index's state is reported below
 	if errors.Is(err, store.ErrNoStore) {
 		rep.Empty = true
 		return rep, nil
@@ -122,7 +130,9 @@ func (a *app) status() (*statusReport, error) {
 	rep.StoreBytes = d.Store.Size()
 	rep.IndexBytes = index.DiskSize(filepath.Join(d.Dir, index.DirName))
 	err = d.Store.View(func(tx *store.Tx) error {
-		return tx.Since(0, func(r store.Record) error { rep.Items[r.Source]++; return nil })
+		c, err := tx.Counts()
+		rep.Items, rep.Comments = c.Items, c.Comments
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -130,7 +140,7 @@ func (a *app) status() (*statusReport, error) {
 	if err := a.indexStatus(d, rep); err != nil {
 		return nil, err
 	}
-	if rep.MatchLag, err = match.Lag(d.Store); err != nil {
+	if rep.MatchLag, rep.MatchLagAtLeast, err = match.Lag(d.Store, lagLimit); err != nil {
 		return nil, err
 	}
 
@@ -154,6 +164,18 @@ func (a *app) status() (*statusReport, error) {
 				c.Open++
 			}
 			rep.Prompts[e.Client.ID] = c
+		}
+	}
+
+	rs, err := sla.List(d.Store)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range sla.OpenRequests(rs) {
+		rep.SLA = append(rep.SLA, slaRow{Request: r, State: slaState(&r, t), LeftSeconds: int64(r.Left(t) / time.Second)})
+		if r.Overdue(t) {
+			rep.Attention = append(rep.Attention, fmt.Sprintf("SLA request %s (%s about %s) is overdue by %s: answer it, then 'reciprocal sla answer %s'",
+				r.ID, r.Client, r.Vuln, notify.FormatDuration(r.Left(t)), r.ID))
 		}
 	}
 
@@ -184,6 +206,9 @@ func (a *app) indexStatus(d *watcher.Data, rep *statusReport) error {
 	}
 	if err == nil {
 		rep.IndexLag, err = d.IndexLag()
+	}
+	if err == nil && d.Index.Stale() {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("%v: run 'reciprocal reindex'", &index.StaleError{Version: d.Index.Analysis()}))
 	}
 	switch {
 	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
@@ -235,7 +260,7 @@ func (a *app) printStatus(rep *statusReport) {
 		srcs = append(srcs, fmt.Sprintf("%s %d", s, n))
 	}
 	sort.Strings(srcs)
-	fmt.Fprintf(w, "\nstore: %d items (%s), %s\n", total, strings.Join(srcs, ", "), bytesize(rep.StoreBytes))
+	fmt.Fprintf(w, "\nstore: %d items (%s), %d comments, %s\n", total, strings.Join(srcs, ", "), rep.Comments, bytesize(rep.StoreBytes))
 	switch {
 	case rep.IndexError != "":
 		fmt.Fprintf(w, "index: %s\n", rep.IndexError)
@@ -250,7 +275,11 @@ func (a *app) printStatus(rep *statusReport) {
 			fmt.Fprintf(w, "  %s (seq %d): %s\n", oneLine(q.ID), q.Seq, oneLine(q.Err))
 		}
 	}
-	fmt.Fprintf(w, "match: %d changed items not matched yet\n", rep.MatchLag)
+	more := ""
+	if rep.MatchLagAtLeast {
+		more = "more than "
+	}
+	fmt.Fprintf(w, "match: %s%d changed items not matched yet\n", more, rep.MatchLag)
 
 	fmt.Fprintln(w, "\nprompts:")
 	var ids []string
@@ -264,6 +293,14 @@ func (a *app) printStatus(rep *statusReport) {
 	for _, id := range ids {
 		c := rep.Prompts[id]
 		fmt.Fprintf(w, "  %-12s %-24s %d open, %d snoozed\n", id, oneLine(c.Name), c.Open, c.Snoozed)
+	}
+
+	if len(rep.SLA) > 0 {
+		fmt.Fprintln(w, "\nSLA requests open:")
+		t, _ := a.now()
+		for _, r := range rep.SLA {
+			fmt.Fprintf(w, "  %-4s %-12s %-20s %s\n", r.ID, r.Client, r.Vuln, slaStatus(&r.Request, t, loc))
+		}
 	}
 
 	if b := rep.Briefing; b != nil {

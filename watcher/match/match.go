@@ -543,18 +543,20 @@ func Status(st *store.Store, profiles configs.Profiles) (map[ConcernID]ConcernSt
 
 // Lag returns how many stored items have changed since the matcher last
 // ran: the work its next run has to do (the index may lag too; Run brings
-// it up to date first).
-func Lag(st *store.Store) (int, error) {
-	n := 0
-	err := st.View(func(tx *store.Tx) error {
+// it up to date first). It counts at most limit items, so that it stays
+// quick over a store that has never been matched; more reports that there
+// are more than limit.
+func Lag(st *store.Store, limit int) (n int, more bool, err error) {
+	err = st.View(func(tx *store.Tx) error {
 		var from uint64
 		if v := tx.Cursor(CursorName); len(v) == 8 {
 			from = binary.BigEndian.Uint64(v)
 		}
-		return tx.Since(from, func(store.Record) error { n++; return nil })
+		n, more = tx.CountSince(from, limit)
+		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("match: %w", err)
+		return 0, false, fmt.Errorf("match: %w", err)
 	}
-	return n, nil
+	return n, more, nil
 }

@@ -13,6 +13,7 @@
 //	seq       seq (8 bytes, big-endian) → item ID; one entry per item, its latest write
 //	comments  item ID | 0x00 | comment ID (8 bytes, big-endian) → raw JSON
 //	cursors   name → opaque bytes (sync cursors, the matcher's position)
+//	counts    how many items (per source) and comments are stored; see counts.go
 //
 // Other packages keep their own buckets in the same file through Tx.Bucket
 // (prompts, the briefing outbox), so that their state commits atomically with
@@ -119,9 +120,16 @@ func (s *Store) init() error {
 		}
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get([]byte("schema")); v != nil {
-			return checkVersion(v)
+			if err := checkVersion(v); err != nil {
+				return err
+			}
+		} else if err := meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion))); err != nil {
+			return err
 		}
-		return meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion)))
+		if !countsValid(tx) {
+			return recount(tx)
+		}
+		return nil
 	})
 }
 
@@ -232,6 +240,7 @@ func (tx *Tx) PutItem(id, source string, raw []byte) (Change, error) {
 	}
 	items := tx.tx.Bucket(bucketItems)
 	change := New
+	counted := false // whether the item's source is already counted
 	if old := items.Get([]byte(id)); old != nil {
 		rec, err := decodeItem(id, old)
 		if err != nil {
@@ -241,6 +250,17 @@ func (tx *Tx) PutItem(id, source string, raw []byte) (Change, error) {
 			return Unchanged, nil
 		}
 		change = Updated
+		counted = rec.Source == source
+		if !counted {
+			if err := tx.addCount(itemCountKey(rec.Source), -1); err != nil {
+				return Unchanged, err
+			}
+		}
+	}
+	if !counted {
+		if err := tx.addCount(itemCountKey(source), +1); err != nil {
+			return Unchanged, err
+		}
 	}
 	return change, tx.write(id, source, raw)
 }
@@ -264,6 +284,9 @@ func (tx *Tx) write(id, source string, raw []byte) error {
 	v = append(v, source...)
 	v = append(v, raw...)
 	if err := items.Put([]byte(id), v); err != nil {
+		return err
+	}
+	if err := putCount(tx.tx.Bucket(bucketCounts), countSeq, seq); err != nil {
 		return err
 	}
 	return seqs.Put(seqKey(seq), []byte(id))
@@ -298,7 +321,11 @@ func (tx *Tx) LastSeq() uint64 {
 
 // Count returns the number of stored items.
 func (tx *Tx) Count() int {
-	return tx.tx.Bucket(bucketItems).Stats().KeyN
+	c, err := tx.Counts()
+	if err != nil {
+		return tx.tx.Bucket(bucketItems).Stats().KeyN
+	}
+	return c.Total()
 }
 
 // Since calls fn for every item whose latest write has a sequence number
@@ -322,6 +349,23 @@ func (tx *Tx) Since(seq uint64, fn func(Record) error) error {
 	return nil
 }
 
+// CountSince returns how many items have a latest write after seq, counting
+// at most limit of them (more reports that there are more). It reads only
+// the sequence index's keys.
+func (tx *Tx) CountSince(seq uint64, limit int) (n int, more bool) {
+	if last := tx.LastSeq(); seq >= last {
+		return 0, false
+	}
+	c := tx.tx.Bucket(bucketSeq).Cursor()
+	for k, _ := c.Seek(seqKey(seq + 1)); k != nil; k, _ = c.Next() {
+		if n == limit {
+			return n, true
+		}
+		n++
+	}
+	return n, false
+}
+
 func commentKey(itemID string, commentID int64) []byte {
 	k := make([]byte, 0, len(itemID)+9)
 	k = append(k, itemID...)
@@ -343,6 +387,11 @@ func (tx *Tx) PutComment(itemID string, commentID int64, raw []byte) (Change, er
 	}
 	if err := b.Put(k, raw); err != nil {
 		return Unchanged, err
+	}
+	if change == New {
+		if err := tx.addCount(countComments, +1); err != nil {
+			return Unchanged, err
+		}
 	}
 	return change, tx.Touch(itemID)
 }
@@ -381,7 +430,7 @@ func (tx *Tx) SetCursor(name string, value []byte) error {
 // a writable transaction. In a read-only transaction it returns nil if the
 // bucket does not exist yet.
 func (tx *Tx) Bucket(name string) (*bolt.Bucket, error) {
-	for _, own := range [][]byte{bucketMeta, bucketItems, bucketSeq, bucketComments, bucketCursors} {
+	for _, own := range [][]byte{bucketMeta, bucketItems, bucketSeq, bucketComments, bucketCursors, bucketCounts} {
 		if name == string(own) {
 			return nil, fmt.Errorf("store: bucket %q is the store's own", name)
 		}
