@@ -166,7 +166,8 @@ func cleanParseError(msg string) string {
 const titleBoost = 3.0
 
 // Search runs req.
-func (x *Index) Search(ctx context.Context, req Request) (*Result, error) {
+func (x *Index) Search(ctx context.Context, req Request) (_ *Result, err error) {
+	defer guard(x.path, &err)
 	sr, err := x.searchRequest(req)
 	if err != nil {
 		return nil, err
