@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Sources of items.
@@ -66,6 +67,14 @@ const (
 	StageDuplicate     = "duplicate"
 )
 
+// Kinds, States and Stages list the values of an Item's Kind, State and
+// Stage, for checking what a user asks to filter on.
+var (
+	Kinds  = []string{KindIssue, KindPull, KindProposal, KindChange, KindVuln}
+	States = []string{StateOpen, StateClosed, StateNew, StateMerged, StateAbandoned, StatePublished, StateWithdrawn}
+	Stages = []string{StageIncoming, StageActive, StageLikelyAccept, StageLikelyDecline, StageFinal, StageHold, StageAccepted, StageDeclined, StageRetracted, StageDuplicate}
+)
+
 // An Item is one tracker record in the form reciprocal indexes and matches:
 // a GitHub issue, pull request or proposal, a Gerrit change, or a
 // vulnerability entry.
@@ -90,6 +99,18 @@ type Item struct {
 	Updated  time.Time `json:"updated"`
 	Closed   time.Time `json:"closed,omitzero"` // closed, merged, abandoned or withdrawn
 	URL      string    `json:"url"`
+	// Affected are a vulnerability's affected modules and versions, as its
+	// source states them (not indexed).
+	Affected []Affected `json:"affected,omitempty"`
+}
+
+// Affected is one module a vulnerability affects: which versions, and
+// which fix them.
+type Affected struct {
+	Module   string   `json:"module"`             // "stdlib", "toolchain", golang.org/x/net, owner/name
+	Packages []string `json:"packages,omitempty"` // affected import paths, if known
+	Versions string   `json:"versions"`           // "before 1.26.9; from 1.27.0-0 before 1.27.4"
+	Fixed    []string `json:"fixed,omitempty"`    // versions that fix it: 1.26.9, 1.27.4
 }
 
 // A Stage is one step of a proposal's history: the stage it entered, when,
@@ -160,14 +181,14 @@ func ParseID(id string) (ParsedID, error) {
 	case strings.Contains(id, "#"):
 		repo, num, _ := strings.Cut(id, "#")
 		n, err := strconv.Atoi(num)
-		if err != nil || n <= 0 || strings.Count(repo, "/") != 1 || strings.HasPrefix(repo, "/") || strings.HasSuffix(repo, "/") {
+		if err != nil || n <= 0 || strings.Count(repo, "/") != 1 || !cleanPath(repo) {
 			return bad()
 		}
 		return ParsedID{Source: SourceGitHub, Repo: repo, Number: n}, nil
 	case strings.Contains(id, ":"):
 		host, rest, _ := strings.Cut(id, ":")
 		i := strings.LastIndexByte(rest, '/')
-		if host == "" || i <= 0 {
+		if host == "" || i <= 0 || !cleanPath(host) || strings.Contains(host, "/") || !cleanPath(rest[:i]) {
 			return bad()
 		}
 		n, err := strconv.Atoi(rest[i+1:])
@@ -177,6 +198,20 @@ func ParseID(id string) (ParsedID, error) {
 		return ParsedID{Source: SourceGerrit, Host: host, Repo: rest[:i], Number: n}, nil
 	}
 	return bad()
+}
+
+// cleanPath reports whether p is slash-separated names that are safe to
+// use anywhere an ID goes (file names, URLs, a terminal): no empty, "." or
+// ".." element, no white space, control characters or backslashes.
+func cleanPath(p string) bool {
+	for _, el := range strings.Split(p, "/") {
+		if el == "" || el == "." || el == ".." {
+			return false
+		}
+	}
+	return !strings.ContainsFunc(p, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || r == '\\' || r == '#' || unicode.IsSpace(r) || unicode.IsControl(r)
+	})
 }
 
 func digits(s string) bool {

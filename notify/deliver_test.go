@@ -158,16 +158,16 @@ func TestDeliverEndToEnd(t *testing.T) {
 	if id1 != id2 || id2 != "briefing-2026-11-24.reciprocal@example.com" || id2 != res.Entry.MessageID {
 		t.Errorf("Message-ID across retries: %q then %q (entry %q)", id1, id2, res.Entry.MessageID)
 	}
-	if s := subjectOf(t, pm.Header); !strings.HasPrefix(s, "reciprocal: 4 consult prompts, 1 vulnerability on the clock") {
+	if s := subjectOf(t, pm.Header); !strings.HasPrefix(s, "reciprocal: 4 consult prompts, 1 vulnerability in its SLA window") {
 		t.Errorf("subject = %q", s)
 	}
 	inOrder(t, "received text", pm.Text,
-		"VULNERABILITIES ON THE CLOCK", "GO-2026-4321", "Acme (platinum): answer by Tue 24 Nov 12:10, 3h 10m left",
+		"VULNERABILITIES IN THEIR SLA WINDOW", "GO-2026-4321", "Acme (platinum): may ask until Tue 24 Nov 12:10, 3h 10m left",
 		"CONSULT PROMPTS", "Acme (platinum) · 2 prompts", "[high priority]", "Globex (gold)", "Initech (silver)",
 		"PROPOSALS CHANGING STAGE", "active → likely-accept",
 		"-- ", "Sync: gerrit go-review: FAILING", "Sync: github golang/go: ok")
 	inOrder(t, "received html", pm.HTML,
-		"Vulnerabilities on the clock", "GO-2026-4321", "3h 10m left",
+		"Vulnerabilities in their SLA window", "GO-2026-4321", "3h 10m left",
 		"Consult prompts", "Acme", "high priority", "Globex", "Initech",
 		"Proposals changing stage", "likely-accept",
 		"Sync: gerrit go-review", "FAILING", "Sync: github golang/go")
@@ -558,6 +558,42 @@ func TestTimeout(t *testing.T) {
 		t.Errorf("cancelled after %v: %v", d, err)
 	}
 	wantState(t, ob, StatePending)
+}
+
+// A reply to DATA that comes after the timeout: the server may have taken
+// the message. The outbox says so, keeps it pending and sends it again with
+// the same Message-ID.
+func TestLateReplyAfterData(t *testing.T) {
+	ts := startServer(t, serverOptions{TLS: "none"}, "")
+	ts.set(func(ts *testServer) { ts.DataDelay = 1500 * time.Millisecond })
+	ob := newOutbox(t)
+	c := newComposer(t)
+	snd := ts.sender("none")
+	snd.Config.Timeout = configs.Duration(300 * time.Millisecond)
+
+	_, err := deliver(t, ob, c, snd)
+	if se := asSendError(t, err); se.Permanent || se.Step != "data" {
+		t.Fatalf("late reply: %v", err)
+	}
+	e := wantState(t, ob, StatePending)
+	want := "no reply to DATA within 300ms: the message may have been delivered; it will be sent again with the same Message-ID"
+	if !strings.Contains(e.LastError, want) {
+		t.Errorf("LastError = %q, want it to say %q", e.LastError, want)
+	}
+	if d := e.Describe(time.UTC); !strings.Contains(d, "pending after 1 failed attempt") || !strings.Contains(d, want) {
+		t.Errorf("Describe = %q", d)
+	}
+
+	// The server did take it; the retry sends the same message again.
+	ts.set(func(ts *testServer) { ts.DataDelay = 0 })
+	if _, err := deliver(t, ob, c, snd); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, ob, StateSent)
+	got := ts.Attempts()
+	if len(got) != 2 || !bytes.Equal(got[0].Data, got[1].Data) {
+		t.Errorf("the server read %d messages, want the same one twice", len(got))
+	}
 }
 
 func TestPasswordCmd(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/reciprocal-access/reciprocal/index"
@@ -21,45 +22,22 @@ import (
 
 // Shapes of raw objects in JSON Lines files.
 const (
-	ShapeGitHubIssue   = "github"         // a GitHub issue or pull request
-	ShapeGitHubComment = "github-comment" // a GitHub issue comment
-	ShapeGerritChange  = "gerrit"         // a Gerrit ChangeInfo
-	ShapeOSV           = "vulndb"         // an OSV entry
+	ShapeGitHubIssue   = github.ShapeIssue   // a GitHub issue or pull request
+	ShapeGitHubComment = github.ShapeComment // a GitHub issue comment
+	ShapeGerritChange  = gerrit.ShapeChange  // a Gerrit ChangeInfo
+	ShapeOSV           = vulndb.ShapeOSV     // an OSV entry
 )
 
 // Shapes lists the shapes Import understands, for messages.
-var Shapes = []string{ShapeGitHubIssue, ShapeGitHubComment, ShapeGerritChange, ShapeOSV}
-
-// probe has the members that tell the shapes apart.
-type probe struct {
-	Number        *int            `json:"number"`
-	GerritNumber  *int            `json:"_number"`
-	ChangeID      *string         `json:"change_id"`
-	IssueURL      *string         `json:"issue_url"`
-	ID            json.RawMessage `json:"id"`
-	SchemaVersion *string         `json:"schema_version"`
-	Modified      *string         `json:"modified"`
-	Affected      json.RawMessage `json:"affected"`
-	HTMLURL       *string         `json:"html_url"`
-}
+var Shapes = Sources.ShapeNames()
 
 // DetectShape says which kind of raw object line is.
 func DetectShape(line []byte) (string, error) {
-	var p probe
-	if err := json.Unmarshal(line, &p); err != nil {
+	s, _, err := Sources.DetectShape(line)
+	if err != nil {
 		return "", err
 	}
-	switch {
-	case p.GerritNumber != nil && p.ChangeID != nil:
-		return ShapeGerritChange, nil
-	case p.IssueURL != nil && p.Number == nil:
-		return ShapeGitHubComment, nil
-	case p.Number != nil && p.HTMLURL != nil:
-		return ShapeGitHubIssue, nil
-	case len(p.ID) > 0 && p.ID[0] == '"' && (p.SchemaVersion != nil || p.Modified != nil || p.Affected != nil):
-		return ShapeOSV, nil
-	}
-	return "", fmt.Errorf("not a GitHub issue or comment, Gerrit change or OSV entry")
+	return s.Name, nil
 }
 
 // ImportOptions control Import.
@@ -106,11 +84,10 @@ func (r *ImportResult) Total() int {
 
 // line is one parsed line waiting to be stored.
 type line struct {
-	shape     string
-	id        string
-	commentID int64
-	source    string
-	raw       []byte
+	shape  string
+	source string
+	obj    source.Object
+	raw    []byte
 }
 
 // Bounds of one import transaction: a file is stored in transactions of at
@@ -157,14 +134,12 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	host := opts.GerritHost
-	if host == "" {
-		host = index.DefaultGerritHost
-	}
-	gerritURL := d.Norm.GerritURL(index.GerritHostLabel(host))
+	res := &ImportResult{Counts: make(map[string]*Counts)}
+	reg := d.Norm.sources()
+	env := d.Norm.env()
+	env.Host = opts.GerritHost
 
 	// First pass: check every line.
-	res := &ImportResult{Counts: make(map[string]*Counts)}
 	bad := map[int]bool{}
 	err = jsonl.Each(rs, func(n int, raw []byte) error {
 		if n%1000 == 0 {
@@ -172,7 +147,7 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 				return err
 			}
 		}
-		if _, err := parseLine(raw, opts.Shape, gerritURL); err != nil {
+		if _, err := parseLine(reg, raw, opts.Shape, env); err != nil {
 			lerr := &LineError{File: name, Line: n, Err: err}
 			if !opts.SkipBad {
 				return lerr
@@ -216,7 +191,7 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 				return err
 			}
 		}
-		l, err := parseLine(raw, opts.Shape, gerritURL)
+		l, err := parseLine(reg, raw, opts.Shape, env)
 		if err != nil {
 			// The file changed between the passes.
 			return &LineError{File: name, Line: n, Err: err}
@@ -247,10 +222,10 @@ func storeLines(tx *store.Tx, lines []line, res *ImportResult) error {
 	for _, l := range lines {
 		var ch store.Change
 		var err error
-		if l.shape == ShapeGitHubComment {
-			ch, err = tx.PutComment(l.id, l.commentID, l.raw)
+		if l.obj.Comment {
+			ch, err = tx.PutComment(l.obj.ID, l.obj.CommentID, l.raw)
 		} else {
-			ch, err = tx.PutItem(l.id, l.source, l.raw)
+			ch, err = tx.PutItem(l.obj.ID, l.source, l.raw)
 		}
 		if err != nil {
 			return err
@@ -266,7 +241,7 @@ func storeLines(tx *store.Tx, lines []line, res *ImportResult) error {
 }
 
 // parseLine detects (or takes) the shape of raw and checks that it normalizes.
-func parseLine(raw []byte, shape, gerritURL string) (line, error) {
+func parseLine(reg source.Registry, raw []byte, shape string, env source.Env) (line, error) {
 	if raw[0] != '{' {
 		return line{}, errors.New("not a JSON object")
 	}
@@ -279,42 +254,42 @@ func parseLine(raw []byte, shape, gerritURL string) (line, error) {
 		}
 		return line{}, fmt.Errorf("invalid JSON: %v", err)
 	}
+	var s *source.Shape
+	var d *source.Descriptor
 	if shape == "" {
 		var err error
-		if shape, err = DetectShape(raw); err != nil {
+		if s, d, err = reg.DetectShape(raw); err != nil {
 			return line{}, err
 		}
+	} else if s, d = reg.Shape(shape); s == nil {
+		return line{}, fmt.Errorf("unknown shape %q (want one of %s)", shape, strings.Join(reg.ShapeNames(), ", "))
 	}
-	switch shape {
-	case ShapeGitHubIssue:
-		it, err := github.Normalize(raw, nil)
-		return line{shape: shape, id: it.ID, source: index.SourceGitHub}, err
-	case ShapeGitHubComment:
-		c, err := github.ParseComment(raw)
-		if err != nil {
-			return line{}, err
-		}
-		id, err := c.IssueRef()
-		return line{shape: shape, id: id, commentID: c.ID}, err
-	case ShapeGerritChange:
-		it, err := gerrit.Normalize(gerritURL, raw)
-		return line{shape: shape, id: it.ID, source: index.SourceGerrit}, err
-	case ShapeOSV:
-		it, err := vulndb.Normalize(raw)
-		return line{shape: shape, id: it.ID, source: index.SourceVulnDB}, err
+	obj, err := s.Parse(raw, env)
+	if err != nil {
+		return line{}, err
 	}
-	return line{}, fmt.Errorf("unknown shape %q (want one of %s)", shape, strings.Join(Shapes, ", "))
+	// The ID is what show, export and the queue take apart later: one
+	// they would refuse ("evil/..#1" from a forged repository URL) must
+	// not get into the store.
+	if _, err := index.ParseID(obj.ID); err != nil {
+		return line{}, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	return line{shape: s.Name, source: d.Kind, obj: obj}, nil
 }
 
 // Export writes the store's raw objects as JSON Lines to w, in the order they
 // were last written, each GitHub issue followed by its comments. source
-// ("github", "gerrit", "vulndb" or "" for all) selects one source. Importing
+// (a kind of watcher.Sources, "github", or "" for all) selects one source. Importing
 // the output into an empty data directory reproduces the store.
-func (d *Data) Export(ctx context.Context, w io.Writer, source string) (int, error) {
-	switch source {
-	case "", index.SourceGitHub, index.SourceGerrit, index.SourceVulnDB:
-	default:
-		return 0, fmt.Errorf("unknown source %q: want github, gerrit or vulndb", source)
+func (d *Data) Export(ctx context.Context, w io.Writer, kind string) (int, error) {
+	reg := d.Norm.sources()
+	var comments bool // whether the exported sources have comments
+	if kind == "" {
+		comments = slices.ContainsFunc(reg, func(d *source.Descriptor) bool { return d.Comments })
+	} else if desc := reg.Lookup(kind); desc != nil {
+		comments = desc.Comments
+	} else {
+		return 0, fmt.Errorf("unknown source %q: want %s", kind, reg.KindList())
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	n := 0
@@ -325,7 +300,7 @@ func (d *Data) Export(ctx context.Context, w io.Writer, source string) (int, err
 	}
 	err := d.Store.View(func(tx *store.Tx) error {
 		err := tx.Since(0, func(rec store.Record) error {
-			if source != "" && rec.Source != source {
+			if kind != "" && rec.Source != kind {
 				return nil
 			}
 			if n%1000 == 0 {
@@ -336,12 +311,12 @@ func (d *Data) Export(ctx context.Context, w io.Writer, source string) (int, err
 			if err := write(rec.Raw); err != nil {
 				return err
 			}
-			if rec.Source != index.SourceGitHub {
+			if desc := reg.Lookup(rec.Source); desc == nil || !desc.Comments {
 				return nil
 			}
 			return tx.Comments(rec.ID, func(_ int64, raw []byte) error { return write(raw) })
 		})
-		if err != nil || (source != "" && source != index.SourceGitHub) {
+		if err != nil || !comments {
 			return err
 		}
 		// Comments whose issue is not stored (yet) are part of the store too.

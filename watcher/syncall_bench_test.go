@@ -18,7 +18,7 @@ import (
 )
 
 // corpusServers starts the three fake trackers serving the shared corpus.
-func corpusServers(b *testing.B) (srcs []watcher.Source, items int) {
+func corpusServers(b *testing.B) (srcs []source.Source, items int) {
 	files := corpusFiles(b)
 	gh := githubtest.NewServer()
 	gr := gerrittest.NewServer()
@@ -54,7 +54,7 @@ func corpusServers(b *testing.B) (srcs []watcher.Source, items int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return []watcher.Source{ghSrc, grSrc, vdSrc}, items
+	return []source.Source{ghSrc, grSrc, vdSrc}, items
 }
 
 // BenchmarkSyncAllCorpus is a first sync of the whole corpus from the three
@@ -113,7 +113,7 @@ func BenchmarkSyncAllNoChange(b *testing.B) {
 		requests = 0
 		for _, r := range res {
 			if r.New+r.Updated > 0 {
-				b.Fatalf("%s changed: %+v", r.Source, r.SyncStats)
+				b.Fatalf("%s changed: %+v", r.Source, r.Stats)
 			}
 			requests += r.Requests
 		}

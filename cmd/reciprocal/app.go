@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -101,31 +102,69 @@ func xdgDir(env, fallback string) string {
 	return filepath.Join(home, fallback)
 }
 
-// normalizer returns the item normalizer for the configured Gerrit hosts.
+// normalizer returns the item normalizer for the configured servers.
 func (a *app) normalizer() *watcher.Normalizer {
-	n := &watcher.Normalizer{GerritURLs: map[string]string{}}
+	n := &watcher.Normalizer{Hosts: map[string]string{}}
 	if cfg, err := a.config(); err == nil {
-		for _, g := range cfg.Gerrit {
-			n.GerritURLs[index.GerritHostLabel(g.URL)] = g.URL
-		}
+		n.Hosts = watcher.Sources.Hosts(cfg)
 	}
-	for label, u := range a.srcOpts.gerritLinks {
-		n.GerritURLs[label] = u
+	for label, u := range a.srcOpts.links {
+		n.Hosts[label] = u
 	}
 	return n
 }
 
-// openData opens the data directory for reading or writing.
+// openData opens the data directory for reading or writing. An index built
+// with another text analysis is rebuilt by a writer, which says so on
+// stderr; a reader warns that results may be wrong and says what to run.
 func (a *app) openData(write bool) (*watcher.Data, error) {
+	d, err := a.openDataAsIs(write)
+	if err != nil || !d.Index.Stale() {
+		return d, err
+	}
+	stale := &index.StaleError{Version: d.Index.Analysis()}
+	if !write {
+		fmt.Fprintf(a.stderr, "reciprocal: warning: %v: results may miss items\nhint: run 'reciprocal reindex'\n", stale)
+		return d, nil
+	}
+	fmt.Fprintf(a.stderr, "reciprocal: %v: rebuilding the index from the store\n", stale)
+	n, err := d.Reindex(context.Background())
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("rebuild the index: %w", err)
+	}
+	fmt.Fprintf(a.stderr, "reciprocal: rebuilt the index: %d items\n", n)
+	return d, nil
+}
+
+// openDataAsIs opens the data directory for reading or writing, whatever
+// the index's text analysis.
+func (a *app) openDataAsIs(write bool) (*watcher.Data, error) {
 	dir, err := a.dataDir()
 	if err != nil {
 		return nil, err
 	}
-	d, err := watcher.OpenData(dir, !write, a.normalizer())
+	return a.dataError(watcher.OpenData(dir, !write, a.normalizer()))
+}
+
+// openStore opens only the store of the data directory, for reindex and
+// status, which must work whatever state the index is in.
+func (a *app) openStore(write bool) (*watcher.Data, error) {
+	dir, err := a.dataDir()
+	if err != nil {
+		return nil, err
+	}
+	return a.dataError(watcher.OpenStore(dir, !write, a.normalizer()))
+}
+
+// dataError adds the hint that fits an error opening the data directory.
+func (a *app) dataError(d *watcher.Data, err error) (*watcher.Data, error) {
 	var locked *store.ErrLocked
 	switch {
 	case err == nil:
 		return d, nil
+	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
+		return nil, withHint(err, "the index is derived from the store: 'reciprocal reindex' rebuilds it and loses nothing")
 	case errors.As(err, &locked):
 		return nil, withHint(err, "wait for it to finish, or stop it; reciprocal allows one writer per data directory")
 	case errors.Is(err, store.ErrNoStore):

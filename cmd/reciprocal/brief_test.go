@@ -20,6 +20,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/notify"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -70,10 +71,10 @@ func (e *briefEnv) seed() {
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	defer slog.SetDefault(old)
 	at := time.Date(2026, 11, 24, 7, 55, 0, 0, e.rome)
-	d.SyncAll(context.Background(), []watcher.Source{
+	d.SyncAll(context.Background(), []source.Source{
 		fakeSource{name: "github golang/go"},
 		fakeSource{name: "gerrit go-review", err: errors.New("503 Service Unavailable")},
-	}, watcher.SyncOptions{Now: func() time.Time { return at }})
+	}, source.Options{Now: func() time.Time { return at }})
 }
 
 type fakeSource struct {
@@ -82,8 +83,8 @@ type fakeSource struct {
 }
 
 func (s fakeSource) Name() string { return s.name }
-func (s fakeSource) Sync(context.Context, *store.Store, watcher.SyncOptions) (watcher.SyncStats, error) {
-	return watcher.SyncStats{}, s.err
+func (s fakeSource) Sync(context.Context, *store.Store, source.Options) (source.Stats, error) {
+	return source.Stats{}, s.err
 }
 
 // run runs reciprocal with args and returns the exit code and output.

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/sla"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -32,32 +34,26 @@ func (a *app) briefingSince(d *watcher.Data, day notify.Date, t time.Time) (time
 }
 
 // buildBriefing gathers the briefing of day, composed at t, from the prompt
-// queue and the sync status: vulnerabilities whose clients' clocks run,
-// every open consult prompt grouped by client, proposals that changed stage
+// queue, the SLA requests and the sync status: open SLA requests,
+// vulnerabilities whose SLA window is open, every open consult prompt grouped by client, proposals that changed stage
 // and history recorded since the previous briefing, and sync health.
 func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*notify.Briefing, error) {
-	cfg, err := a.config()
-	if err != nil {
-		return nil, err
-	}
 	profiles, err := a.profiles()
 	if err != nil {
 		return nil, err
 	}
 	b := &notify.Briefing{Date: day, Now: t}
-	lookback := time.Duration(cfg.Matching.Lookback)
 	since, err := a.briefingSince(d, day, t)
 	if err != nil {
 		return nil, fmt.Errorf("brief: %w", err)
 	}
 
-	onClock, err := queue.OnTheClock(d.Store, profiles, t, lookback)
-	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
-	}
-	b.Vulns, err = vulnAlerts(d, cfg, onClock)
+	pol, err := a.slaPolicy(profiles)
 	if err != nil {
 		return nil, err
+	}
+	if b.Requests, b.Vulns, err = slaSections(d, pol, t); err != nil {
+		return nil, fmt.Errorf("brief: %w", err)
 	}
 
 	open, err := queue.List(d.Store, profiles, queue.Filter{}, t)
@@ -99,41 +95,41 @@ func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*not
 	return b, nil
 }
 
-// vulnAlerts groups the vulnerability prompts on the clock by
-// vulnerability, one deadline per client.
-func vulnAlerts(d *watcher.Data, cfg *configs.Config, es []queue.Entry) ([]notify.VulnAlert, error) {
-	var out []notify.VulnAlert
-	at := map[string]int{}
-	for _, e := range es {
-		i, ok := at[e.Item.ID]
-		if !ok {
-			it, _, err := d.Item(e.Item.ID)
-			if err != nil {
-				return nil, fmt.Errorf("brief: %w", err)
-			}
-			i = len(out)
-			at[e.Item.ID] = i
-			out = append(out, notify.VulnAlert{
-				ID:        it.ID,
-				Aliases:   it.Aliases,
-				Summary:   it.Title,
-				URL:       it.URL,
-				Packages:  it.Packages,
-				Published: e.ClockStart,
-			})
-		}
-		v := &out[i]
-		if slices.ContainsFunc(v.Clients, func(c notify.VulnClient) bool { return c.Client == e.Client.Name }) {
-			continue // one deadline per client, whichever concern matched first
-		}
-		v.Clients = append(v.Clients, notify.VulnClient{
-			Client:   e.Client.Name,
-			Tier:     e.Client.Tier,
-			Concern:  e.Concern.Summary,
-			Deadline: e.Deadline(cfg.SLAFor),
-		})
+// slaSections gathers the briefing's open SLA requests and the
+// vulnerabilities whose window is open at t, one line per covered client.
+func slaSections(d *watcher.Data, pol *sla.Policy, t time.Time) ([]notify.SLARequest, []notify.VulnAlert, error) {
+	rs, err := sla.List(d.Store)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, nil
+	var reqs []notify.SLARequest
+	for _, r := range sla.OpenRequests(rs) {
+		nr := notify.SLARequest{ID: r.ID, Client: r.Client, Vuln: r.Vuln, Note: r.Note, Asked: r.Asked, Deadline: r.Deadline}
+		if p := pol.Profiles.Client(r.Client); p != nil {
+			nr.Client = p.Name
+		}
+		if it, _, err := d.Item(r.Vuln); err == nil {
+			nr.Summary = it.Title
+		}
+		reqs = append(reqs, nr)
+	}
+	qs, err := pol.OpenWindows(context.Background(), d, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	var vulns []notify.VulnAlert
+	for _, q := range qs {
+		v := notify.VulnAlert{ID: q.Item.ID, Aliases: q.Item.Aliases, Summary: q.Item.Title, URL: q.Item.URL, Packages: q.Item.Packages, Published: q.Item.Created}
+		for _, w := range q.Windows {
+			c := notify.VulnClient{Client: w.Client.Name, Tier: w.Client.Tier, Deadline: w.Closes}
+			if len(w.Touches) > 0 {
+				c.Concern = w.Touches[0].Concern.Summary
+			}
+			v.Clients = append(v.Clients, c)
+		}
+		vulns = append(vulns, v)
+	}
+	return reqs, vulns, nil
 }
 
 // clientPrompts groups open prompts by client, in the queue's order.
@@ -165,7 +161,26 @@ func clientPrompts(es []queue.Entry) []notify.ClientPrompts {
 			Packages: e.Reasons.Packages,
 			Terms:    e.Reasons.Terms,
 			Snippet:  e.Reasons.Snippet,
+			Members:  members(e.Members),
 		})
+	}
+	return out
+}
+
+// members lists a topic's matched items for the briefing, when there are
+// more than one.
+func members(ms []queue.Member) []notify.Member {
+	if len(ms) < 2 {
+		return nil
+	}
+	out := make([]notify.Member, 0, len(ms))
+	for i := range ms {
+		m := &ms[i]
+		status := m.Item.State
+		if m.Item.Stage != "" {
+			status = m.Item.Stage
+		}
+		out = append(out, notify.Member{ItemID: m.Item.ID, Title: m.Item.Title, Kind: m.Item.Kind, Status: status, Why: why(&m.Reasons)})
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,11 +18,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal"
+	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/notify/smtptest"
-	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
-	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"
 )
 
@@ -237,9 +238,11 @@ lookback = "14d"
 	// The stand-in GitHub must never see a real token. Gerrit requests go
 	// to the stand-in whatever their host, so that item IDs and links are
 	// those of Go's Gerrit.
-	d.a.srcOpts.githubOpts = []github.Option{github.WithToken("")}
-	d.a.srcOpts.gerritOpts = []gerrit.Option{gerrit.WithHTTPClient(d.gerrit.Client())}
-	d.a.srcOpts.gerritLinks = map[string]string{"go-review": "https://go-review.googlesource.com"}
+	d.a.srcOpts.build = source.BuildOptions{
+		Anonymous: true,
+		Clients:   map[string]*http.Client{index.SourceGerrit: d.gerrit.Client()},
+	}
+	d.a.srcOpts.links = map[string]string{"go-review": "https://go-review.googlesource.com"}
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,19 +14,13 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher"
-	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
-	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
-	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 )
 
 func init() {
 	commands = append(commands, (*app).syncCommand)
 }
-
-// Source kinds, for --source.
-var sourceKinds = []string{"github", "gerrit", "vulndb"}
 
 func (a *app) syncCommand() *cobra.Command {
 	var (
@@ -37,7 +30,7 @@ func (a *app) syncCommand() *cobra.Command {
 		asJSON  bool
 	)
 	c := &cobra.Command{
-		Use:   "sync [--source github|gerrit|vulndb] [--since DATE] [--max-wait D]",
+		Use:   "sync [--source " + strings.Join(watcher.Sources.Kinds(), "|") + "] [--since DATE] [--max-wait D]",
 		Short: "Bring the store up to date with GitHub, Gerrit and the vulnerability database",
 		Long: `Sync asks each configured source for what changed since its last sync,
 stores the raw JSON and updates the index. Cheap enough to run every few
@@ -52,8 +45,8 @@ status is 1 and the summary says which failed.`,
   reciprocal sync --max-wait 1h   # wait up to an hour for a GitHub rate limit to reset`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if kind != "" && !slices.Contains(sourceKinds, kind) {
-				return usagef("--source %q: want github, gerrit or vulndb", kind)
+			if kind != "" && watcher.Sources.Lookup(kind) == nil {
+				return usagef("--source %q: want %s", kind, watcher.Sources.KindList())
 			}
 			opts := source.Options{MaxWait: maxWait, Now: a.clockFunc()}
 			var err error
@@ -69,7 +62,7 @@ status is 1 and the summary says which failed.`,
 			if asJSON {
 				out := make([]syncJSON, len(results))
 				for i, r := range results {
-					out[i] = syncJSON{Stats: r.SyncStats}
+					out[i] = syncJSON{Stats: r.Stats, Interrupted: r.Interrupted, NotRun: r.NotRun}
 					if r.Err != nil {
 						out[i].Error = r.Err.Error()
 					}
@@ -82,23 +75,41 @@ status is 1 and the summary says which failed.`,
 					fmt.Fprintln(a.stdout, summarize(r))
 				}
 			}
-			return syncFailure(results, err)
+			err = syncFailure(results, err)
+			// With [smtp] set, a sync alerts on new qualifying
+			// vulnerabilities at once, as a pass of run does.
+			// (With --json, what it did goes to standard error.)
+			if cfg, cerr := a.config(); cerr == nil && cfg.SMTP != nil && cmd.Context().Err() == nil {
+				w := a.stdout
+				if asJSON {
+					w = a.stderr
+				}
+				profiles, perr := a.profiles()
+				if perr == nil {
+					perr = a.sendAlerts(cmd.Context(), d, profiles, a.clockFunc()(), w)
+				}
+				err = errors.Join(err, perr)
+			}
+			return err
 		},
 	}
-	c.Flags().StringVar(&kind, "source", "", "sync only this kind of source: github, gerrit or vulndb")
+	c.Flags().StringVar(&kind, "source", "", "sync only this kind of source: "+watcher.Sources.KindList())
 	c.Flags().StringVar(&since, "since", "", "how far back a first sync reaches (YYYY-MM-DD); default: since in the config, or one year")
-	c.Flags().DurationVar(&maxWait, "max-wait", github.DefaultMaxWait, "longest wait for a rate limit to reset before stopping a source (its progress is saved)")
+	c.Flags().DurationVar(&maxWait, "max-wait", source.DefaultMaxWait, "longest wait for a rate limit to reset before stopping a source (its progress is saved)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the per-source results as JSON")
 	return c
 }
 
 type syncJSON struct {
 	source.Stats
-	Error string `json:"error,omitempty"`
+	Error       string `json:"error,omitempty"`
+	Interrupted bool   `json:"interrupted,omitempty"`
+	NotRun      bool   `json:"not_run,omitempty"`
 }
 
 // syncFailure turns failed sources into the command's error.
 func syncFailure(results []watcher.SourceResult, err error) error {
+	interrupted := errors.Is(err, context.Canceled)
 	var failed []string
 	for _, r := range results {
 		if r.Err != nil {
@@ -112,18 +123,24 @@ func syncFailure(results []watcher.SourceResult, err error) error {
 				break
 			}
 		}
-		return withHint(fmt.Errorf("sync: %d of %d sources failed (%s): %w", len(failed), len(results), strings.Join(failed, ", "), err),
-			"the other sources were synced; run 'reciprocal sync' again later, or 'reciprocal status' to see when each last worked")
+		hint := "the other sources were synced; run 'reciprocal sync' again later, or 'reciprocal status' to see when each last worked"
+		if interrupted {
+			hint = "then the sync was interrupted; the next sync continues where each source stopped"
+		}
+		return withHint(fmt.Errorf("sync: %d of %d sources failed (%s): %w", len(failed), len(results), strings.Join(failed, ", "), err), hint)
 	}
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("sync: interrupted; what was stored is kept and the next sync continues from there")
+	if interrupted {
+		return errors.New("sync: interrupted; what was stored is kept and the next sync continues from there")
 	}
 	return err
 }
 
 // summarize says in one line what syncing a source did.
 func summarize(r watcher.SourceResult) string {
-	s := r.SyncStats
+	s := r.Stats
+	if r.NotRun {
+		return s.Source + ": not run (interrupted)"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d new, %d updated", s.Source, s.New, s.Updated)
 	if c := s.Comments; c.New+c.Updated > 0 {
@@ -137,6 +154,9 @@ func summarize(r watcher.SourceResult) string {
 	if s.RateRemaining >= 0 && !s.RateReset.IsZero() {
 		fmt.Fprintf(&b, ", rate limit %d left", s.RateRemaining)
 	}
+	if r.Interrupted {
+		b.WriteString(" — interrupted: what was stored is kept")
+	}
 	if r.Err != nil {
 		fmt.Fprintf(&b, " — FAILED: %v", r.Err)
 	}
@@ -144,55 +164,25 @@ func summarize(r watcher.SourceResult) string {
 }
 
 // sources builds the configured sources, all or those of one kind.
-func (a *app) sources(ctx context.Context, kind string) ([]watcher.Source, error) {
+func (a *app) sources(ctx context.Context, kind string) ([]source.Source, error) {
 	cfg, err := a.config()
 	if err != nil {
 		return nil, err
 	}
-	return buildSources(cfg, kind, a.httpOptions())
+	return buildSources(cfg, kind, a.srcOpts)
 }
 
 // sourceOptions adjusts how sources are built; the demo points them at its
 // in-process servers.
 type sourceOptions struct {
-	githubOpts []github.Option
-	gerritOpts []gerrit.Option
-	vulndbOpts []vulndb.Option
-	// gerritLinks maps Gerrit host labels to the base URL of the links
+	build source.BuildOptions
+	// links maps host labels of item IDs to the base URL of the links
 	// items carry, where it is not the configured URL.
-	gerritLinks map[string]string
+	links map[string]string
 }
 
-func (a *app) httpOptions() sourceOptions { return a.srcOpts }
-
-func buildSources(cfg *configs.Config, kind string, so sourceOptions) ([]watcher.Source, error) {
-	var out []watcher.Source
-	if kind == "" || kind == "github" {
-		for _, g := range cfg.GitHub {
-			s, err := github.NewSource(g, so.githubOpts...)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-	}
-	if kind == "" || kind == "gerrit" {
-		for _, g := range cfg.Gerrit {
-			s, err := gerrit.NewSource(g, so.gerritOpts...)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-	}
-	if (kind == "" || kind == "vulndb") && cfg.VulnDB != nil {
-		s, err := vulndb.NewSource(*cfg.VulnDB, so.vulndbOpts...)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
+func buildSources(cfg *configs.Config, kind string, so sourceOptions) ([]source.Source, error) {
+	return watcher.Sources.Build(cfg, kind, so.build)
 }
 
 // A firstSyncer can say whether it has synced before and how far back its
@@ -209,7 +199,7 @@ func (a *app) syncSources(ctx context.Context, d *watcher.Data, kind string, opt
 		return nil, err
 	}
 	if len(srcs) == 0 {
-		return nil, withHint(errors.New("sync: no sources configured"), "add [[github]], [[gerrit]] or [vulndb] to the configuration")
+		return nil, withHint(errors.New("sync: no sources configured"), "add "+watcher.Sources.SectionList()+" to the configuration")
 	}
 	for _, s := range srcs {
 		fs, ok := s.(firstSyncer)

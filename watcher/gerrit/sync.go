@@ -54,16 +54,16 @@
 // already stored, which is harmless, and none is skipped. The moved change
 // itself is newer than target, so the next sync reads it.
 //
-// A project without a cursor is read from SyncOptions.Since, else the
+// A project without a cursor is read from source.Options.Since, else the
 // configuration's since, else a year back.
 //
 // # Limits and faults
 //
 // Server errors, reset connections and timeouts are retried four times
 // with jittered exponential backoff; 429 and 503 with Retry-After are
-// waited out when that fits in SyncOptions.MaxWait (default 15 minutes),
+// waited out when that fits in source.Options.MaxWait (default 15 minutes),
 // and otherwise the sync stops with a [*LimitError], its cursors saved and
-// SyncStats.RetryAfter set. A page that is cut short or does not parse is
+// source.Stats.RetryAfter set. A page that is cut short or does not parse is
 // an error naming the URL, and nothing of it is committed. A project that
 // fails this way does not stop the others; a rate limit, a server that
 // stays down, or cancellation does.
@@ -109,7 +109,7 @@ const (
 	// DefaultOverlap is how far before its cursor a listing starts.
 	DefaultOverlap = 2 * time.Minute
 	// DefaultMaxWait is how long a sync waits for a rate limit when
-	// SyncOptions.MaxWait is zero.
+	// source.Options.MaxWait is zero.
 	DefaultMaxWait = fetch.DefaultMaxWait
 
 	// resumeBack is how many changes before its saved offset a resumed
@@ -124,7 +124,7 @@ const (
 var QueryOptions = []string{"CURRENT_REVISION", "CURRENT_COMMIT", "CURRENT_FILES", "MESSAGES"}
 
 // A Source syncs the changes of some projects of one Gerrit server into
-// the store. It implements watcher.Source.
+// the store. It implements source.Source.
 type Source struct {
 	cfg      configs.Gerrit
 	base     string // URL without a trailing slash
@@ -201,7 +201,7 @@ func (s *Source) Name() string { return "gerrit " + s.label }
 func (s *Source) Label() string { return s.label }
 
 // Backfill returns how far back a first sync of a project (one without a
-// cursor) reaches, and what chose it: SyncOptions.Since (source.BackfillOption),
+// cursor) reaches, and what chose it: source.Options.Since (source.BackfillOption),
 // else the configuration's since (source.BackfillConfig), else a year before now
 // (source.BackfillDefault).
 func (s *Source) Backfill(opts source.Options) (time.Time, string) {
@@ -265,7 +265,7 @@ func (s *Source) HasCursor(st *store.Store) (bool, error) {
 }
 
 // A LimitError reports that the server asked the sync to come back later
-// than SyncOptions.MaxWait allows. What was synced before it is saved.
+// than source.Options.MaxWait allows. What was synced before it is saved.
 type LimitError = fetch.LimitError
 
 // Sync brings the changes of the Source's projects updated since their

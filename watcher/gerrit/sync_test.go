@@ -496,7 +496,7 @@ func TestCancelled(t *testing.T) {
 	}
 }
 
-// The first sync of a project reaches back to SyncOptions.Since, else the
+// The first sync of a project reaches back to source.Options.Since, else the
 // configuration's since, else a year.
 func TestBackfill(t *testing.T) {
 	e := newEnv(t, 5, "go")

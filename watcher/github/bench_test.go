@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -46,7 +46,7 @@ func benchSource(b *testing.B, srv *githubtest.Server) *github.Source {
 	return src
 }
 
-var benchOpts = watcher.SyncOptions{Since: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
+var benchOpts = source.Options{Since: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
 
 // benchBackfill measures first syncs of n issues from srv into empty stores.
 func benchBackfill(b *testing.B, srv *githubtest.Server, n int) {

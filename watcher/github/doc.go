@@ -40,14 +40,14 @@
 // stored from the listing (the last object of the last committed page), the
 // next sync's since. etag, when present, is the ETag of the first page of
 // the listing since that time, stored only when that page was the whole
-// listing. A repository without a cursor is read from SyncOptions.Since,
+// listing. A repository without a cursor is read from source.Options.Since,
 // else its configured since, else a year back.
 //
 // # Limits and faults
 //
 // An exhausted primary rate limit (X-RateLimit-Remaining 0) is waited out
 // until X-RateLimit-Reset, and the secondary limit for its Retry-After, when
-// that is within SyncOptions.MaxWait (default 15 minutes); otherwise the
+// that is within source.Options.MaxWait (default 15 minutes); otherwise the
 // sync stops with a [*LimitError] saying when to retry, its cursors saved.
 // Server errors, reset connections and timeouts are retried four times with
 // jittered exponential backoff. A body that does not parse, cut short or

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/index"
-	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -151,7 +151,7 @@ func TestSyncPullRequest(t *testing.T) {
 	pr.State = "closed"
 	srv.PutIssue(pr.JSON())
 	e := newEnv(t, srv)
-	if _, err := e.data.SyncAll(context.Background(), []watcher.Source{e.src}, e.opts); err != nil {
+	if _, err := e.data.SyncAll(context.Background(), []source.Source{e.src}, e.opts); err != nil {
 		t.Fatal(err)
 	}
 	it, _, err := e.data.Item("golang/go#4")
@@ -259,7 +259,7 @@ func TestSyncWaitCancelled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = src.Sync(ctx, d.Store, watcher.SyncOptions{})
+	_, err = src.Sync(ctx, d.Store, source.Options{})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Errorf("sync returned %v after %v; want the context's error at once", err, time.Since(start))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
 )
 
 const repo = "golang/go"
@@ -184,7 +185,7 @@ type env struct {
 	clock *fakeClock
 	data  *watcher.Data
 	src   *github.Source
-	opts  watcher.SyncOptions
+	opts  source.Options
 }
 
 func newEnv(t testing.TB, srv *githubtest.Server) *env {
@@ -194,7 +195,7 @@ func newEnv(t testing.TB, srv *githubtest.Server) *env {
 	e := &env{srv: srv, clock: clock}
 	e.data = openData(t, t.TempDir())
 	e.src = newSource(t, srv, clock)
-	e.opts = watcher.SyncOptions{Since: t0.Add(-time.Hour), Now: clock.Now}
+	e.opts = source.Options{Since: t0.Add(-time.Hour), Now: clock.Now}
 	return e
 }
 
@@ -225,12 +226,12 @@ func openData(t testing.TB, dir string) *watcher.Data {
 }
 
 // sync runs one sync of the env's source straight into the store.
-func (e *env) sync(t testing.TB) (watcher.SyncStats, error) {
+func (e *env) sync(t testing.TB) (source.Stats, error) {
 	t.Helper()
 	return e.src.Sync(context.Background(), e.data.Store, e.opts)
 }
 
-func (e *env) mustSync(t testing.TB) watcher.SyncStats {
+func (e *env) mustSync(t testing.TB) source.Stats {
 	t.Helper()
 	stats, err := e.sync(t)
 	if err != nil {

@@ -29,8 +29,8 @@ const (
 	perPage = 100 // objects per page, GitHub's maximum
 
 	// DefaultMaxWait is how long a sync waits for a rate limit when
-	// SyncOptions.MaxWait is zero.
-	DefaultMaxWait = 15 * time.Minute
+	// source.Options.MaxWait is zero.
+	DefaultMaxWait = source.DefaultMaxWait
 
 	// maxRetries is how many times a request is retried after a server
 	// error, a reset connection or a timeout.
@@ -54,7 +54,7 @@ const (
 )
 
 // A Source syncs the issues, pull requests and issue comments of one GitHub
-// repository into the store. It implements watcher.Source.
+// repository into the store. It implements source.Source.
 type Source struct {
 	cfg     configs.GitHub
 	baseURL *url.URL
@@ -152,7 +152,7 @@ func (s *Source) credential(ctx context.Context) *credential {
 }
 
 // Backfill returns how far back a first sync (one without a cursor)
-// reaches, and what chose it: SyncOptions.Since (source.BackfillOption), else the
+// reaches, and what chose it: source.Options.Since (source.BackfillOption), else the
 // configuration's since (source.BackfillConfig), else a year before now
 // (source.BackfillDefault).
 func (s *Source) Backfill(opts source.Options) (time.Time, string) {
@@ -203,7 +203,7 @@ const (
 )
 
 // A LimitError reports that a sync stopped at a rate limit that lifts
-// later than SyncOptions.MaxWait allows. What was synced before it is
+// later than source.Options.MaxWait allows. What was synced before it is
 // saved; syncing again after RetryAfter continues from there.
 type LimitError struct {
 	Secondary  bool          // the secondary (abuse) limit, not the hourly one

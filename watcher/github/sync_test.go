@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/index"
-	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -79,7 +78,7 @@ func TestSyncChanges(t *testing.T) {
 	srv.PutIssue(prop.JSON())
 	e := newEnv(t, srv)
 	ctx := context.Background()
-	if _, err := e.data.SyncAll(ctx, []watcher.Source{e.src}, e.opts); err != nil {
+	if _, err := e.data.SyncAll(ctx, []source.Source{e.src}, e.opts); err != nil {
 		t.Fatal(err)
 	}
 
@@ -105,11 +104,11 @@ func TestSyncChanges(t *testing.T) {
 	}
 
 	srv.ResetStats()
-	res, err := e.data.SyncAll(ctx, []watcher.Source{e.src}, e.opts)
+	res, err := e.data.SyncAll(ctx, []source.Source{e.src}, e.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats := res[0].SyncStats
+	stats := res[0].Stats
 	// Each listing: one pass with the changes (and the object at the old
 	// cursor, served again), one pass for the ETag (the newest object).
 	if stats.Requests != 4 || srv.Stats().Requests != 4 {
@@ -198,7 +197,7 @@ func TestSyncCancelEveryPage(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		opts := e.opts
-		opts.Progress = func(s watcher.SyncStats) {
+		opts.Progress = func(s source.Stats) {
 			if s.Pages > 0 {
 				cancel() // right after a page is committed
 			}
@@ -275,7 +274,7 @@ func TestSyncUpdateWhilePaging(t *testing.T) {
 	}
 }
 
-// The first sync reaches back to SyncOptions.Since, else the configured
+// The first sync reaches back to source.Options.Since, else the configured
 // since, else a year.
 func TestSyncBackfill(t *testing.T) {
 	srv := newServer(t)
@@ -296,7 +295,7 @@ func TestSyncBackfill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts := watcher.SyncOptions{Since: tc.optSince, Now: clock.Now}
+		opts := source.Options{Since: tc.optSince, Now: clock.Now}
 		since, from := src.Backfill(opts)
 		if !since.Equal(tc.want) || from != tc.from {
 			t.Errorf("Backfill = %v, %s; want %v, %s", since, from, tc.want, tc.from)

@@ -16,9 +16,9 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/reciprocal-access/reciprocal/configs"
-	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -54,10 +54,10 @@ func TestTokenNeverShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := watcher.SyncOptions{Since: t0.Add(-time.Hour), Now: clock.Now}
+	opts := source.Options{Since: t0.Add(-time.Hour), Now: clock.Now}
 
 	var shown []string
-	record := func(stats watcher.SyncStats, err error) {
+	record := func(stats source.Stats, err error) {
 		j, _ := json.Marshal(stats)
 		shown = append(shown, string(j))
 		if err != nil {
@@ -74,7 +74,7 @@ func TestTokenNeverShown(t *testing.T) {
 			}
 		}
 	}
-	mustFail := func(what string, stats watcher.SyncStats, err error) {
+	mustFail := func(what string, stats source.Stats, err error) {
 		t.Helper()
 		if err == nil {
 			t.Errorf("%s: sync succeeded, want an error", what)
@@ -176,7 +176,7 @@ func TestFindToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := src.Sync(ctx, openData(t, t.TempDir()).Store, watcher.SyncOptions{Since: t0}); err != nil {
+	if _, err := src.Sync(ctx, openData(t, t.TempDir()).Store, source.Options{Since: t0}); err != nil {
 		t.Errorf("sync with the token from gh: %v", err)
 	}
 

@@ -1,11 +1,15 @@
-// Package source defines what a tracker source is to the rest of reciprocal:
-// the Source interface, the options of one sync and what it reports.
+// Package source is the contract between reciprocal and its sources: what
+// a Source is (it brings one tracker's changes into the store), the options
+// of one sync and what it reports, and the Descriptor by which a source
+// package tells the rest of reciprocal how to configure, normalize, import
+// and export it.
 //
-// The types live in this small package, which imports only the store, so
-// that the source packages (watcher/github, watcher/gerrit, watcher/vulndb)
-// can implement Source although package watcher imports them for their
-// normalizers. Package watcher re-exports them as watcher.Source,
-// watcher.SyncOptions and watcher.SyncStats.
+// It stands between package watcher and the source packages as
+// database/sql/driver stands between database/sql and the drivers: the
+// source packages (watcher/github, watcher/gerrit, watcher/vulndb) import
+// this package and implement it; package watcher imports them only to list
+// their descriptors in watcher.Sources, and otherwise works through the
+// descriptors. Nothing here imports a source package.
 package source
 
 import (
@@ -28,6 +32,10 @@ type Source interface {
 	Name() string
 	Sync(ctx context.Context, st *store.Store, opts Options) (Stats, error)
 }
+
+// DefaultMaxWait is how long a sync waits for a rate limit to reset when
+// Options.MaxWait is zero.
+const DefaultMaxWait = 15 * time.Minute
 
 // Options control one sync.
 type Options struct {

@@ -25,7 +25,7 @@
 // since the store's export is one object per line).
 //
 // The first sync fetches every entry in the index, whatever
-// SyncOptions.Since says: the whole database is a few thousand small
+// source.Options.Since says: the whole database is a few thousand small
 // files, fetched once, and a local search should know old vulnerabilities
 // too. What becomes a consult prompt is limited elsewhere (the matcher's
 // look-back), not here.
@@ -54,9 +54,9 @@
 //
 // Server errors, reset connections and timeouts are retried four times
 // with jittered exponential backoff; 429 and 503 with Retry-After are
-// waited out when that fits in SyncOptions.MaxWait (default 15 minutes),
+// waited out when that fits in source.Options.MaxWait (default 15 minutes),
 // and otherwise the sync stops with a [*LimitError], what it fetched
-// saved and SyncStats.RetryAfter set. An index that is cut short or does
+// saved and source.Stats.RetryAfter set. An index that is cut short or does
 // not parse is an error naming its URL, and nothing changes. An entry that
 // does not parse (or is missing) is an error naming its URL, but the
 // entries after it are still fetched and stored; the cursor does not move,
@@ -91,7 +91,7 @@ const (
 	// DefaultConcurrency is how many entries are fetched at once.
 	DefaultConcurrency = 4
 	// DefaultMaxWait is how long a sync waits for a rate limit when
-	// SyncOptions.MaxWait is zero.
+	// source.Options.MaxWait is zero.
 	DefaultMaxWait = fetch.DefaultMaxWait
 )
 
@@ -103,7 +103,7 @@ const CursorName = "vulndb"
 const BucketModified = "vulndb"
 
 // A Source syncs the Go vulnerability database into the store. It
-// implements watcher.Source.
+// implements source.Source.
 type Source struct {
 	base        string // URL without a trailing slash
 	client      *http.Client
@@ -192,7 +192,7 @@ func (s *Source) HasCursor(st *store.Store) (bool, error) {
 }
 
 // A LimitError reports that the server asked the sync to come back later
-// than SyncOptions.MaxWait allows. What was synced before it is saved.
+// than source.Options.MaxWait allows. What was synced before it is saved.
 type LimitError = fetch.LimitError
 
 // An IndexEntry is one entry of /index/vulns.json.

@@ -1,0 +1,108 @@
+package sla
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+// A Vuln is a vulnerability item with the concerns the matcher prompted
+// for about it, by client.
+type Vuln struct {
+	Item    index.Item
+	Matched map[string][]string
+}
+
+// A Qualifying vulnerability is one that opens a window for at least one
+// client.
+type Qualifying struct {
+	Item    index.Item
+	Windows []Window
+}
+
+// MaxWindow returns the longest window of any covered client: how far back
+// a vulnerability's publication can be and still have a window open.
+func (pol *Policy) MaxWindow() time.Duration {
+	var max time.Duration
+	for _, p := range pol.Profiles {
+		if t := pol.Terms(p); t.Covered && t.Window > max {
+			max = t.Window
+		}
+	}
+	return max
+}
+
+// recentLimit bounds how many recently modified vulnerabilities Recent
+// reads; the Go database publishes a few a week.
+const recentLimit = 1000
+
+// Recent returns the vulnerabilities modified since since, the most
+// recently published first. It asks the index (a vulnerability's
+// modification time is its Updated) and reads each from the store.
+func Recent(ctx context.Context, d *watcher.Data, since time.Time) ([]Vuln, error) {
+	res, err := d.Index.Search(ctx, index.Request{Kinds: []string{index.KindVuln}, Since: since, Sort: index.SortUpdated, Limit: recentLimit})
+	if err != nil {
+		return nil, fmt.Errorf("sla: recent vulnerabilities: %w", err)
+	}
+	var out []Vuln
+	err = d.Store.View(func(tx *store.Tx) error {
+		for _, h := range res.Hits {
+			rec, ok, err := tx.Item(h.ID)
+			if err != nil || !ok {
+				return err
+			}
+			it, err := d.Norm.Item(tx, rec)
+			if err != nil {
+				return err
+			}
+			matched, err := Matched(tx, it.ID)
+			if err != nil {
+				return err
+			}
+			out = append(out, Vuln{Item: it, Matched: matched})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sla: %w", err)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Item.Created.After(out[j].Item.Created) })
+	return out, nil
+}
+
+// OpenAt returns the windows of v open at now.
+func (pol *Policy) OpenAt(v *Vuln, now time.Time) []Window {
+	var open []Window
+	for _, w := range pol.Windows(&v.Item, func(c string) []string { return v.Matched[c] }) {
+		if w.Open(now) {
+			open = append(open, w)
+		}
+	}
+	return open
+}
+
+// OpenWindows returns the vulnerabilities with a window open at now for
+// at least one client (only those clients' windows), the most recently
+// published first.
+func (pol *Policy) OpenWindows(ctx context.Context, d *watcher.Data, now time.Time) ([]Qualifying, error) {
+	max := pol.MaxWindow()
+	if max == 0 {
+		return nil, nil
+	}
+	vs, err := Recent(ctx, d, now.Add(-max))
+	if err != nil {
+		return nil, err
+	}
+	var out []Qualifying
+	for i := range vs {
+		if ws := pol.OpenAt(&vs[i], now); len(ws) > 0 {
+			out = append(out, Qualifying{Item: vs[i].Item, Windows: ws})
+		}
+	}
+	return out, nil
+}
