@@ -143,6 +143,19 @@ type Prompt struct {
 	Packages []string
 	Terms    []string
 	Snippet  index.Snippet
+
+	// Members are the items of the prompt's topic that matched, newest
+	// first, when there are more than one.
+	Members []Member
+}
+
+// A Member is one item of a prompt's topic.
+type Member struct {
+	ItemID string
+	Title  string
+	Kind   string
+	Status string // state, or proposal stage
+	Why    string // "crypto/tls; terms session, ticket"
 }
 
 // A StageChange is a proposal touching a watched package that moved from

@@ -313,6 +313,11 @@ type promptView struct {
 	SnippetHTML        template.HTML
 	Matched            bool
 	HasTold, HasReason bool
+	Members            []memberView
+}
+
+type memberView struct {
+	ItemID, Title, Kind, Status, Why string
 }
 
 type stageView struct {
@@ -479,6 +484,12 @@ func newView(b *Briefing, day Date, now time.Time, opts Options) *view {
 			if p.Snippet != "" {
 				pv.SnippetText = p.Snippet.Text()
 				pv.SnippetHTML = template.HTML(p.Snippet.HTML()) // Snippet.HTML escapes the tracker's text
+			}
+			for _, m := range p.Members {
+				pv.Members = append(pv.Members, memberView{
+					ItemID: oneLine(m.ItemID), Title: oneLine(m.Title), Kind: oneLine(m.Kind),
+					Status: oneLine(m.Status), Why: oneLine(m.Why),
+				})
 			}
 			pv.HasTold = pv.Told != ""
 			pv.Matched = pv.Packages != "" || pv.Terms != "" || pv.SnippetText != ""

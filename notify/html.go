@@ -87,6 +87,9 @@ var htmlTemplate = template.Must(template.New("briefing").Parse(`<!DOCTYPE html>
 <tr><td style="padding:1px 10px 1px 0;color:#57606a;vertical-align:top;white-space:nowrap;">matched</td><td style="padding:1px 0;">{{with .Packages}}<code>{{.}}</code>{{end}}{{if and .Packages .Terms}}; {{end}}{{with .Terms}}terms {{.}}{{end}}
 {{- with .SnippetHTML}}<div style="font-size:13px;color:#57606a;margin-top:2px;">{{.}}</div>{{end}}</td></tr>
 {{- end}}
+{{- with .Members}}
+<tr><td style="padding:1px 10px 1px 0;color:#57606a;vertical-align:top;white-space:nowrap;">topic</td><td style="padding:1px 0;font-size:13px;">{{range .}}<div>{{.Kind}} {{.ItemID}}{{with .Status}}, {{.}}{{end}}: {{.Title}}{{with .Why}} <span style="color:#57606a;">({{.}})</span>{{end}}</div>{{end}}</td></tr>
+{{- end}}
 {{- with .Close}}
 <tr><td style="padding:1px 10px 1px 0;color:#57606a;vertical-align:top;white-space:nowrap;">close</td><td style="padding:1px 0;"><code>{{.}}</code></td></tr>
 {{- end}}

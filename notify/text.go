@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -160,6 +161,21 @@ func renderText(v *view) string {
 				}
 				if p.SnippetText != "" {
 					line(pad, "           ", wrap(p.SnippetText, textWidth-16, pad+"           "))
+				}
+				for i, m := range p.Members {
+					label := "           "
+					if i == 0 {
+						label = fmt.Sprintf("%-11s", "topic:")
+					}
+					d := m.Kind + " " + m.ItemID
+					if m.Status != "" {
+						d += ", " + m.Status
+					}
+					d += ": " + m.Title
+					if m.Why != "" {
+						d += " (" + m.Why + ")"
+					}
+					line(pad, label, wrap(d, textWidth-16, pad+"             "))
 				}
 				if p.Close != "" {
 					line(pad, "close:     ", p.Close)

@@ -161,7 +161,26 @@ func clientPrompts(es []queue.Entry) []notify.ClientPrompts {
 			Packages: e.Reasons.Packages,
 			Terms:    e.Reasons.Terms,
 			Snippet:  e.Reasons.Snippet,
+			Members:  members(e.Members),
 		})
+	}
+	return out
+}
+
+// members lists a topic's matched items for the briefing, when there are
+// more than one.
+func members(ms []queue.Member) []notify.Member {
+	if len(ms) < 2 {
+		return nil
+	}
+	out := make([]notify.Member, 0, len(ms))
+	for i := range ms {
+		m := &ms[i]
+		status := m.Item.State
+		if m.Item.Stage != "" {
+			status = m.Item.Stage
+		}
+		out = append(out, notify.Member{ItemID: m.Item.ID, Title: m.Item.Title, Kind: m.Item.Kind, Status: status, Why: why(&m.Reasons)})
 	}
 	return out
 }

@@ -19,12 +19,13 @@ func init() {
 }
 
 // stateNames are the values --state accepts.
-var stateNames = []string{"open", "snoozed", "done", "dismissed", "history", "all"}
+var stateNames = []string{"open", "snoozed", "done", "dismissed", "history", "merged", "withdrawn", "all"}
 
 func (a *app) queueCommand() *cobra.Command {
 	var (
 		client, state string
 		asJSON        bool
+		byPrompt      bool
 		limit         int
 	)
 	c := &cobra.Command{
@@ -32,8 +33,15 @@ func (a *app) queueCommand() *cobra.Command {
 		Short: "List consult prompts: whom to ask, about what, and why",
 		Long: `Queue lists the open consult prompts, most pressing first: platinum clients
 before gold before silver, high-priority concerns first, then the newest
-trigger. Each says whom to ask, about which item, what happened, what the client
-told you and when, and why the item matched.
+trigger. There is one prompt per client, concern and topic: an issue, its CLs,
+backports, release-branch cherry-picks, the vulnerability entry or a proposal
+and its design doc are one story. Each says whom to ask, about which topic
+(every item of it that matched, newest first), what happened, what the client
+told you and when, and why each item matched.
+
+--json prints one object per matched item (its prompt's id, topic, lead and
+members repeated on each), so that scripts counting items see all of them;
+--json --by-prompt prints one object per prompt.
 
 Act on a prompt with 'reciprocal queue done|snooze|dismiss|reopen ID', or see
 all of it with 'reciprocal queue show ID'.`,
@@ -49,7 +57,7 @@ all of it with 'reciprocal queue show ID'.`,
 			switch state {
 			case "all":
 				f.States = queue.States
-			case "open", "snoozed", "done", "dismissed", "history":
+			case "open", "snoozed", "done", "dismissed", "history", "merged", "withdrawn":
 				f.States = []queue.State{queue.State(state)}
 			default:
 				return usagef("--state %q: want one of %s", state, strings.Join(stateNames, ", "))
@@ -74,11 +82,17 @@ all of it with 'reciprocal queue show ID'.`,
 			if err != nil {
 				return err
 			}
+			if byPrompt && !asJSON {
+				return usagef("--by-prompt goes with --json")
+			}
 			if asJSON {
-				if es == nil {
-					es = []queue.Entry{}
+				if byPrompt {
+					if es == nil {
+						es = []queue.Entry{}
+					}
+					return a.printJSON(es)
 				}
-				return a.printJSON(es)
+				return a.printJSON(queue.Rows(es))
 			}
 			if len(es) == 0 {
 				what := state + " prompts"
@@ -110,7 +124,8 @@ all of it with 'reciprocal queue show ID'.`,
 	c.Flags().IntVarP(&limit, "limit", "n", 0, "show only the N most pressing (0: all)")
 	c.Flags().StringVar(&client, "client", "", "only this client's prompts")
 	c.Flags().StringVar(&state, "state", "open", "prompts in this state: "+strings.Join(stateNames, ", "))
-	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of prompts")
+	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array, one object per matched item")
+	c.Flags().BoolVar(&byPrompt, "by-prompt", false, "with --json: one object per prompt")
 	c.AddCommand(a.queueShowCommand(), a.queueDoneCommand(), a.queueSnoozeCommand(), a.queueDismissCommand(), a.queueReopenCommand())
 	return c
 }
@@ -128,29 +143,42 @@ func unknownClient(id string, profiles configs.Profiles) error {
 func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 	w := a.stdout
 	loc := a.location()
-	fmt.Fprintf(w, "%s  [%s/%s]  Ask %s about %s\n", e.ID, e.Client.Tier, e.Concern.Priority, e.Client.Name, e.Item.ID)
-	who := e.Client.Name
+	about := e.Item.ID
+	if n := len(e.Members); n > 1 {
+		about += fmt.Sprintf(" (topic of %d items)", n)
+	}
+	fmt.Fprintf(w, "%s  [%s/%s]  Ask %s about %s\n", e.ID, e.Client.Tier, e.Concern.Priority, oneLine(e.Client.Name), about)
+	who := oneLine(e.Client.Name)
 	if len(e.Client.Contacts) > 0 {
-		who += ": " + strings.Join(e.Client.Contacts, ", ")
+		who += ": " + strings.Join(oneLines(e.Client.Contacts), ", ")
 	}
 	fmt.Fprintf(w, "  who:      %s\n", who)
 	fmt.Fprintf(w, "  item:     %s\n", oneLine(e.Item.Title))
 	fmt.Fprintf(w, "            %s  (%s)\n", oneLine(e.Item.URL), itemState(&e.Item))
 	if full {
 		for _, t := range e.Triggers {
-			fmt.Fprintf(w, "  trigger:  %s  %s\n", t.At.In(loc).Format("2006-01-02 15:04"), t.Description)
+			fmt.Fprintf(w, "  trigger:  %s  %s\n", t.At.In(loc).Format("2006-01-02 15:04"), oneLine(t.Description))
 		}
 	} else {
-		fmt.Fprintf(w, "  trigger:  %s  %s\n", e.Trigger.At.In(loc).Format("2006-01-02 15:04"), e.Trigger.Description)
+		fmt.Fprintf(w, "  trigger:  %s  %s\n", e.Trigger.At.In(loc).Format("2006-01-02 15:04"), oneLine(e.Trigger.Description))
 	}
 	fmt.Fprintf(w, "  told:     %s\n", told(e))
-	fmt.Fprintf(w, "  why:      %s\n", why(&e.Reasons))
+	fmt.Fprintf(w, "  why:      %s\n", oneLine(why(&e.Reasons)))
+	if e.MergedInto != "" {
+		fmt.Fprintf(w, "  merged:   its topic joined another: see %s\n", e.MergedInto)
+	}
 	if e.Reasons.Snippet != "" {
 		s := e.Reasons.Snippet.Text()
 		if isTerminal(w) {
 			s = e.Reasons.Snippet.ANSI()
 		}
 		fmt.Fprintf(w, "            %s\n", s)
+	}
+	if len(e.Members) > 1 {
+		for i := range e.Members {
+			m := &e.Members[i]
+			fmt.Fprintf(w, "  member:   %s  %s  (%s; %s)\n", m.Item.ID, oneLine(m.Item.Title), itemState(&m.Item), why(&m.Reasons))
+		}
 	}
 	if !e.ClockStart.IsZero() && e.State == queue.Open {
 		if profiles, err := a.profiles(); err == nil && profiles.Client(e.Client.ID) != nil {
@@ -177,7 +205,7 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 				line += " until " + ev.Until.In(loc).Format("2006-01-02")
 			}
 			if ev.Note != "" {
-				line += ": " + ev.Note
+				line += ": " + oneLine(ev.Note)
 			}
 			fmt.Fprintf(w, "  log:      %s\n", line)
 		}
@@ -202,9 +230,9 @@ func itemState(it *queue.ItemInfo) string {
 
 // told says what the client told you: "On 2023-05-10 they told you: '…' (kick-off call)".
 func told(e *queue.Entry) string {
-	s := fmt.Sprintf("On %s they told you: '%s'", e.Concern.Told, e.Concern.Summary)
+	s := fmt.Sprintf("On %s they told you: '%s'", e.Concern.Told, oneLine(e.Concern.Summary))
 	if e.Concern.Via != "" {
-		s += " (" + e.Concern.Via + ")"
+		s += " (" + oneLine(e.Concern.Via) + ")"
 	}
 	return s
 }
@@ -323,6 +351,9 @@ change, a merge) opens the prompt again.`,
 	return c
 }
 
+// maxSnooze is the longest a prompt can be snoozed.
+const maxSnooze = 3650 * 24 * time.Hour
+
 func (a *app) queueSnoozeCommand() *cobra.Command {
 	var until, dur, note string
 	c := &cobra.Command{
@@ -344,12 +375,22 @@ briefing's time zone) or for a while; then it is open again.`,
 					return usagef("--until %q: want a day like 2026-12-01", until)
 				}
 				at = t
+				now, err := a.now()
+				if err != nil {
+					return err
+				}
+				if at.Sub(now) > maxSnooze {
+					return usagef("--until %s: at most %dd (ten years) from now; to stop a prompt for good, dismiss it", until, maxSnooze/(24*time.Hour))
+				}
 			}
 			var d time.Duration
 			if dur != "" {
 				var err error
 				if d, err = configs.ParseDuration(dur); err != nil {
 					return usagef("--for: %v", err)
+				}
+				if d > maxSnooze {
+					return usagef("--for %s: at most %dd (ten years); to stop a prompt for good, dismiss it", dur, maxSnooze/(24*time.Hour))
 				}
 			}
 			return a.updatePrompt(args[0], "snoozed", func(p *queue.Prompt, now time.Time) error {

@@ -78,6 +78,7 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 				return err
 			}
 			defer d.Close()
+			a.warnIndexLag(d)
 			req.Highlight = true
 			res, err := d.Index.Search(cmd.Context(), req)
 			if err != nil {
@@ -161,7 +162,9 @@ func (a *app) showCommand() *cobra.Command {
 		Use:   "show ID",
 		Short: "Show one item",
 		Long: `Show prints one item: golang/go#60105 (GitHub), go-review:crypto/815480
-(Gerrit) or GO-2024-2428 (vulnerability). --raw prints the JSON as stored.`,
+(Gerrit) or GO-2024-2428 (vulnerability), with the items related to it: its
+topic, as 'reciprocal match' last linked it (the issues a CL fixes, backports,
+cherry-picks, the vulnerability entry). --raw prints the JSON as stored.`,
 		Example: `  reciprocal show golang/go#60105
   reciprocal show --raw GO-2024-2428`,
 		Args: cobra.ExactArgs(1),
@@ -189,6 +192,25 @@ func (a *app) showCommand() *cobra.Command {
 				return a.printJSON(it)
 			default:
 				printItem(a, &it)
+				tid, rel, err := d.Related(it.ID)
+				if err != nil {
+					return err
+				}
+				if len(rel) > 0 {
+					fmt.Fprintf(a.stdout, "related:  %d items of topic %s\n", len(rel), tid)
+					for _, r := range rel {
+						line := r.ID
+						if r.Stored {
+							line += "  " + oneLine(r.Title) + "  (" + r.Kind + ", " + r.State + ")"
+						} else {
+							line += "  (not synced)"
+						}
+						if r.Via != "" {
+							line += "  [" + r.Via + "]"
+						}
+						fmt.Fprintf(a.stdout, "          %s\n", line)
+					}
+				}
 			}
 			return nil
 		},
@@ -234,5 +256,16 @@ func printItem(a *app, it *index.Item) {
 	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(printable(it.Body)))
 	if it.Comments != "" {
 		fmt.Fprintf(w, "\n--- comments ---\n%s\n", strings.TrimSpace(printable(it.Comments)))
+	}
+}
+
+// warnIndexLag tells a reader of the index (who cannot catch it up) that
+// the index does not reflect the whole store, and by how much.
+func (a *app) warnIndexLag(d *watcher.Data) {
+	n, err := d.IndexLag()
+	if err != nil {
+		fmt.Fprintf(a.stderr, "reciprocal: %v\n", err)
+	} else if n > 0 {
+		fmt.Fprintf(a.stderr, "reciprocal: %s\n", indexLagMessage(n))
 	}
 }
