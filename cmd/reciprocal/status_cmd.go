@@ -179,6 +179,16 @@ func (a *app) status() (*statusReport, error) {
 		}
 	}
 
+	mail, err := a.mailbox(d).Entries("")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range mail {
+		if e.State == notify.StateFailed {
+			rep.Attention = append(rep.Attention, fmt.Sprintf("the message %s (%s) was %s", e.Key, e.Subject, e.Describe(cfg.Location())))
+		}
+	}
+
 	bs, err := a.outbox(d).Status(notify.ScheduleOf(cfg), t)
 	if err != nil {
 		return nil, err
@@ -244,6 +254,9 @@ func (a *app) printStatus(rep *statusReport) {
 		result := "ok"
 		if s.LastError != "" {
 			result = "FAILING since " + s.FailingSince.In(loc).Format("2006-01-02 15:04") + ": " + oneLine(s.LastError)
+		}
+		if s.Interrupted {
+			result = "interrupted (the next sync continues from there); before that " + result
 		}
 		fmt.Fprintf(w, "  %-24s last sync %s, %s\n", s.Source, s.LastAttempt.In(loc).Format("2006-01-02 15:04"), result)
 		l := s.Last
