@@ -332,3 +332,26 @@ func (d *Data) Export(ctx context.Context, w io.Writer, kind string) (int, error
 	}
 	return n, bw.Flush()
 }
+
+// Salvage writes what is still readable of a damaged store to w as JSON
+// Lines, the items first and then the comments, and returns how many
+// objects it wrote. Unlike Export it does not follow the store's
+// sequence, whose own pages may be damaged: it reads the item and comment
+// records directly, skipping damaged pages (see store.Store.Salvage).
+// Importing the output with --skip-bad into a new data directory recovers
+// everything that was readable.
+func (d *Data) Salvage(w io.Writer) (n int, lost bool, err error) {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	write := func(raw []byte) error {
+		n++
+		bw.Write(raw)
+		return bw.WriteByte('\n')
+	}
+	lost, err = d.Store.Salvage(
+		func(rec store.Record) error { return write(rec.Raw) },
+		func(_ string, _ int64, raw []byte) error { return write(raw) })
+	if err != nil {
+		return n, lost, fmt.Errorf("salvage: %w", err)
+	}
+	return n, lost, bw.Flush()
+}
