@@ -60,6 +60,7 @@ type Hit struct {
 	Updated  time.Time `json:"updated"`
 	Packages []string  `json:"packages"`
 	Labels   []string  `json:"labels,omitempty"`
+	Routine  string    `json:"routine,omitempty"` // why it is a routine change; see Routine
 	Score    float64   `json:"score"`
 	Snippet  Snippet   `json:"snippet,omitempty"`
 	// Terms are the analyzed query terms found in the item, per field.
@@ -166,7 +167,8 @@ func cleanParseError(msg string) string {
 const titleBoost = 3.0
 
 // Search runs req.
-func (x *Index) Search(ctx context.Context, req Request) (*Result, error) {
+func (x *Index) Search(ctx context.Context, req Request) (_ *Result, err error) {
+	defer guard(x.path, &err)
 	sr, err := x.searchRequest(req)
 	if err != nil {
 		return nil, err
@@ -261,7 +263,7 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 		limit = 20
 	}
 	sr := bleve.NewSearchRequestOptions(final, limit, req.Offset, false)
-	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels}
+	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels, FieldRoutine}
 	switch req.Sort {
 	case "", SortRelevance:
 		if strings.TrimSpace(req.Query) == "" {
@@ -315,6 +317,7 @@ func hitFrom(m *search.DocumentMatch) Hit {
 	}
 	h.Packages = strs(FieldPackages)
 	h.Labels = strs(FieldLabels)
+	h.Routine = str(FieldRoutine)
 	// The snippet is the first fragment that marks a term: Bleve also
 	// returns unmarked fragments of fields where no term was found.
 	var first Snippet
@@ -371,7 +374,9 @@ func (s Snippet) render(before, after string, escape bool) string {
 			seg = text[:i]
 		}
 		seg = strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
+			// Control characters and the bidirectional overrides and
+			// isolates that reorder text on screen are dropped.
+			if unicode.IsControl(r) || r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069' {
 				return -1
 			}
 			return r

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
@@ -176,7 +177,16 @@ func parseLine(reg source.Registry, raw []byte, shape string, env source.Env) (l
 		return line{}, fmt.Errorf("unknown shape %q (want one of %s)", shape, strings.Join(reg.ShapeNames(), ", "))
 	}
 	obj, err := s.Parse(raw, env)
-	return line{shape: s.Name, source: d.Kind, obj: obj}, err
+	if err != nil {
+		return line{}, err
+	}
+	// The ID is what show, export and the queue take apart later: one
+	// they would refuse ("evil/..#1" from a forged repository URL) must
+	// not get into the store.
+	if _, err := index.ParseID(obj.ID); err != nil {
+		return line{}, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	return line{shape: s.Name, source: d.Kind, obj: obj}, nil
 }
 
 // Export writes the store's raw objects as JSON Lines to w, in the order they
@@ -233,4 +243,27 @@ func (d *Data) Export(ctx context.Context, w io.Writer, kind string) (int, error
 		return n, fmt.Errorf("export: %w", err)
 	}
 	return n, bw.Flush()
+}
+
+// Salvage writes what is still readable of a damaged store to w as JSON
+// Lines, the items first and then the comments, and returns how many
+// objects it wrote. Unlike Export it does not follow the store's
+// sequence, whose own pages may be damaged: it reads the item and comment
+// records directly, skipping damaged pages (see store.Store.Salvage).
+// Importing the output with --skip-bad into a new data directory recovers
+// everything that was readable.
+func (d *Data) Salvage(w io.Writer) (n int, lost bool, err error) {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	write := func(raw []byte) error {
+		n++
+		bw.Write(raw)
+		return bw.WriteByte('\n')
+	}
+	lost, err = d.Store.Salvage(
+		func(rec store.Record) error { return write(rec.Raw) },
+		func(_ string, _ int64, raw []byte) error { return write(raw) })
+	if err != nil {
+		return n, lost, fmt.Errorf("salvage: %w", err)
+	}
+	return n, lost, bw.Flush()
 }

@@ -78,6 +78,7 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 				return err
 			}
 			defer d.Close()
+			a.warnIndexLag(d)
 			req.Highlight = true
 			res, err := d.Index.Search(cmd.Context(), req)
 			if err != nil {
@@ -246,11 +247,25 @@ func printItem(a *app, it *index.Item) {
 	if len(it.Files) > 0 {
 		fmt.Fprintf(w, "files:    %s\n", strings.Join(it.Files, ", "))
 	}
+	if it.Routine != "" {
+		fmt.Fprintf(w, "routine:  %s\n", it.Routine)
+	}
 	for _, s := range it.Stages {
 		fmt.Fprintf(w, "stage:    %s  %s (%s)\n", s.At.Format("2006-01-02"), s.Stage, s.Via)
 	}
 	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(printable(it.Body)))
 	if it.Comments != "" {
 		fmt.Fprintf(w, "\n--- comments ---\n%s\n", strings.TrimSpace(printable(it.Comments)))
+	}
+}
+
+// warnIndexLag tells a reader of the index (who cannot catch it up) that
+// the index does not reflect the whole store, and by how much.
+func (a *app) warnIndexLag(d *watcher.Data) {
+	n, err := d.IndexLag()
+	if err != nil {
+		fmt.Fprintf(a.stderr, "reciprocal: %v\n", err)
+	} else if n > 0 {
+		fmt.Fprintf(a.stderr, "reciprocal: %s\n", indexLagMessage(n))
 	}
 }

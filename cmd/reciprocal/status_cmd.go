@@ -41,6 +41,9 @@ type statusReport struct {
 	Items           map[string]int          `json:"items"` // by source
 	Comments        int                     `json:"comments"`
 	Indexed         uint64                  `json:"indexed"`
+	IndexLag        int                     `json:"index_lag"`                    // stored items the index does not reflect yet
+	IndexError      string                  `json:"index_error,omitempty"`        // why the index cannot be read
+	Quarantine      []watcher.Quarantined   `json:"quarantine"`                   // stored records that cannot be normalized
 	MatchLag        int                     `json:"match_lag"`                    // items changed since the last match
 	MatchLagAtLeast bool                    `json:"match_lag_at_least,omitempty"` // there are more than match_lag
 	Prompts         map[string]clientCounts `json:"prompts"`                      // open and snoozed prompts by client
@@ -106,7 +109,7 @@ func (a *app) status() (*statusReport, error) {
 		return nil, err
 	}
 	rep := &statusReport{DataDir: dir, Items: map[string]int{}, Prompts: map[string]clientCounts{}, SLA: []slaRow{}, Attention: []string{}}
-	d, err := a.openDataAsIs(false) // a stale index is reported below
+	d, err := a.openStore(false) // the index's state is reported below
 	if errors.Is(err, store.ErrNoStore) {
 		rep.Empty = true
 		return rep, nil
@@ -134,11 +137,8 @@ func (a *app) status() (*statusReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rep.Indexed, err = d.Index.Count(); err != nil {
+	if err := a.indexStatus(d, rep); err != nil {
 		return nil, err
-	}
-	if d.Index.Stale() {
-		rep.Attention = append(rep.Attention, fmt.Sprintf("%v: run 'reciprocal reindex'", &index.StaleError{Version: d.Index.Analysis()}))
 	}
 	if rep.MatchLag, rep.MatchLagAtLeast, err = match.Lag(d.Store, lagLimit); err != nil {
 		return nil, err
@@ -179,6 +179,16 @@ func (a *app) status() (*statusReport, error) {
 		}
 	}
 
+	mail, err := a.mailbox(d).Entries("")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range mail {
+		if e.State == notify.StateFailed {
+			rep.Attention = append(rep.Attention, fmt.Sprintf("the message %s (%s) was %s", e.Key, e.Subject, e.Describe(cfg.Location())))
+		}
+	}
+
 	bs, err := a.outbox(d).Status(notify.ScheduleOf(cfg), t)
 	if err != nil {
 		return nil, err
@@ -188,6 +198,43 @@ func (a *app) status() (*statusReport, error) {
 		rep.Attention = append(rep.Attention, fmt.Sprintf("the briefing for %s failed: %s; fix it, then 'reciprocal brief --resend %s'", bs.Last.Date, bs.Last.Describe(cfg.Location()), bs.Last.Date))
 	}
 	return rep, nil
+}
+
+// indexStatus fills in the index's part of the report: its size, how far it
+// lags the store, whether it can be read at all, and the quarantine.
+func (a *app) indexStatus(d *watcher.Data, rep *statusReport) error {
+	var err error
+	if rep.Quarantine, err = d.Quarantine(); err != nil {
+		return err
+	}
+	if len(rep.Quarantine) > 0 {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("%d stored records cannot be normalized and are not indexed (listed above); an upgrade or a later sync of the item may fix them", len(rep.Quarantine)))
+	}
+	err = d.OpenIndex(true)
+	if err == nil {
+		rep.Indexed, err = d.Index.Count()
+	}
+	if err == nil {
+		rep.IndexLag, err = d.IndexLag()
+	}
+	if err == nil && d.Index.Stale() {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("%v: run 'reciprocal reindex'", &index.StaleError{Version: d.Index.Analysis()}))
+	}
+	switch {
+	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
+		rep.IndexError = err.Error()
+		rep.Attention = append(rep.Attention, err.Error())
+	case err != nil:
+		return err
+	case rep.IndexLag > 0:
+		rep.Attention = append(rep.Attention, indexLagMessage(rep.IndexLag))
+	}
+	return nil
+}
+
+// indexLagMessage says that the index lags the store by n items.
+func indexLagMessage(n int) string {
+	return fmt.Sprintf("the index is %d items behind the store: run reciprocal reindex (or any command that writes, such as match)", n)
 }
 
 func (a *app) printStatus(rep *statusReport) {
@@ -208,6 +255,9 @@ func (a *app) printStatus(rep *statusReport) {
 		if s.LastError != "" {
 			result = "FAILING since " + s.FailingSince.In(loc).Format("2006-01-02 15:04") + ": " + oneLine(s.LastError)
 		}
+		if s.Interrupted {
+			result = "interrupted (the next sync continues from there); before that " + result
+		}
 		fmt.Fprintf(w, "  %-24s last sync %s, %s\n", s.Source, s.LastAttempt.In(loc).Format("2006-01-02 15:04"), result)
 		l := s.Last
 		fmt.Fprintf(w, "  %-24s %d new, %d updated, %d requests (%d not modified)", "", l.New, l.Updated, l.Requests, l.NotModified)
@@ -224,7 +274,20 @@ func (a *app) printStatus(rep *statusReport) {
 	}
 	sort.Strings(srcs)
 	fmt.Fprintf(w, "\nstore: %d items (%s), %d comments, %s\n", total, strings.Join(srcs, ", "), rep.Comments, bytesize(rep.StoreBytes))
-	fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
+	switch {
+	case rep.IndexError != "":
+		fmt.Fprintf(w, "index: %s\n", rep.IndexError)
+	case rep.IndexLag > 0:
+		fmt.Fprintf(w, "index: %d items, %s, %d items behind the store\n", rep.Indexed, bytesize(rep.IndexBytes), rep.IndexLag)
+	default:
+		fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
+	}
+	if len(rep.Quarantine) > 0 {
+		fmt.Fprintf(w, "quarantine: %d stored records cannot be normalized:\n", len(rep.Quarantine))
+		for _, q := range rep.Quarantine {
+			fmt.Fprintf(w, "  %s (seq %d): %s\n", oneLine(q.ID), q.Seq, oneLine(q.Err))
+		}
+	}
 	more := ""
 	if rep.MatchLagAtLeast {
 		more = "more than "
