@@ -81,8 +81,8 @@ func TestTopicOnePrompt(t *testing.T) {
 	// bringing it back.
 	f.update(id, func(p *queue.Prompt) error { return p.Dismiss(f.now, "not theirs") })
 	f.now = now.Add(2 * time.Hour)
-	f.load(change{N: 702, Subject: "crypto/tls: test resumption across Configs", Message: "Updates #100",
-		Files: []string{"src/crypto/tls/handshake_test.go"}, Updated: f.now}.String())
+	f.load(change{N: 702, Subject: "crypto/tls: check the Config on client resumption too", Message: "Updates #100",
+		Files: []string{"src/crypto/tls/handshake_client.go"}, Updated: f.now}.String())
 	res = f.run()
 	if len(res.New)+len(res.Reopened) != 0 {
 		t.Errorf("new member of a dismissed topic: %d new, %d re-opened", len(res.New), len(res.Reopened))
