@@ -179,6 +179,16 @@ func (a *app) status() (*statusReport, error) {
 		}
 	}
 
+	mail, err := a.mailbox(d).Entries("")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range mail {
+		if e.State == notify.StateFailed {
+			rep.Attention = append(rep.Attention, fmt.Sprintf("the message %s (%s) was %s", e.Key, e.Subject, e.Describe(cfg.Location())))
+		}
+	}
+
 	bs, err := a.outbox(d).Status(notify.ScheduleOf(cfg), t)
 	if err != nil {
 		return nil, err

@@ -75,7 +75,22 @@ status is 1 and the summary says which failed.`,
 					fmt.Fprintln(a.stdout, summarize(r))
 				}
 			}
-			return syncFailure(results, err)
+			err = syncFailure(results, err)
+			// With [smtp] set, a sync alerts on new qualifying
+			// vulnerabilities at once, as a pass of run does.
+			// (With --json, what it did goes to standard error.)
+			if cfg, cerr := a.config(); cerr == nil && cfg.SMTP != nil && cmd.Context().Err() == nil {
+				w := a.stdout
+				if asJSON {
+					w = a.stderr
+				}
+				profiles, perr := a.profiles()
+				if perr == nil {
+					perr = a.sendAlerts(cmd.Context(), d, profiles, a.clockFunc()(), w)
+				}
+				err = errors.Join(err, perr)
+			}
+			return err
 		},
 	}
 	c.Flags().StringVar(&kind, "source", "", "sync only this kind of source: "+watcher.Sources.KindList())
