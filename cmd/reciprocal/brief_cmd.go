@@ -20,10 +20,6 @@ func init() {
 	commands = append(commands, (*app).briefCommand)
 }
 
-// now is the clock of the commands unless RECIPROCAL_NOW is set; tests
-// replace it.
-var now = time.Now
-
 func (a *app) briefCommand() *cobra.Command {
 	var (
 		dryRun, ifDue bool
@@ -86,10 +82,7 @@ running brief often from cron.`,
 			}
 			defer d.Close()
 
-			t, err := a.now()
-			if err != nil {
-				return err
-			}
+			t := a.now()
 			if !send {
 				day := notify.ScheduleOf(cfg).Today(t)
 				b, err := a.buildBriefing(d, day, t)
@@ -199,7 +192,7 @@ func (a *app) deliver(ctx context.Context, d *watcher.Data, t time.Time, ifDue b
 // outbox returns the briefing outbox of d, on the commands' clock.
 func (a *app) outbox(d *watcher.Data) *notify.Outbox {
 	ob := notify.NewOutbox(d.Store)
-	ob.Now = a.clockFunc()
+	ob.Now = a.now
 	return ob
 }
 

@@ -58,10 +58,7 @@ of their prompts are open, snoozed, done and history.`,
 			if err != nil {
 				return err
 			}
-			now, err := a.now()
-			if err != nil {
-				return err
-			}
+			now := a.now()
 			counts := map[string]map[queue.State]int{}
 			d, err := a.openDataIfAny()
 			if err != nil {
@@ -161,10 +158,7 @@ the look-back window.`,
 			if p == nil {
 				return unknownClient(args[0], profiles)
 			}
-			now, err := a.now()
-			if err != nil {
-				return err
-			}
+			now := a.now()
 			var (
 				cons    []consultation
 				history []*queue.Prompt

@@ -61,10 +61,7 @@ all of it with 'reciprocal queue show ID'.`,
 			if client != "" && profiles.Client(client) == nil {
 				return unknownClient(client, profiles)
 			}
-			now, err := a.now()
-			if err != nil {
-				return err
-			}
+			now := a.now()
 			d, err := a.openData(false)
 			if err != nil {
 				return err
@@ -285,10 +282,7 @@ func (a *app) updatePrompt(arg, verb string, fn func(p *queue.Prompt, now time.T
 	if err != nil {
 		return err
 	}
-	now, err := a.now()
-	if err != nil {
-		return err
-	}
+	now := a.now()
 	d, err := a.openData(true)
 	if err != nil {
 		return err

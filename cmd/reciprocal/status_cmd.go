@@ -95,10 +95,7 @@ func (a *app) status() (*statusReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := a.now()
-	if err != nil {
-		return nil, err
-	}
+	t := a.now()
 	dir, err := a.dataDir()
 	if err != nil {
 		return nil, err
