@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/outfile"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -154,6 +155,21 @@ func (a *app) openData(write bool) (*watcher.Data, error) {
 		return nil, withHint(err, "run 'reciprocal sync' to fetch from the trackers, 'reciprocal import FILE' to load JSON Lines, or 'reciprocal demo' to try it out")
 	}
 	return nil, err
+}
+
+// reports returns the report builder over d (nil when there is no data
+// yet). Without profiles (they are invalid) it returns their error, unless
+// lenient, when the reports that can go on without them say so instead.
+func (a *app) reports(d *watcher.Data, lenient bool) (*report.Env, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := a.profiles()
+	if err != nil && !lenient {
+		return nil, err
+	}
+	return &report.Env{Data: d, Config: cfg, Profiles: profiles, ProfilesErr: err, Now: a.clock}, nil
 }
 
 // version returns the module version from the build information.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
 )
 
@@ -85,7 +86,11 @@ running brief often from cron.`,
 			t := a.now()
 			if !send {
 				day := notify.ScheduleOf(cfg).Today(t)
-				b, err := a.buildBriefing(d, day, t)
+				rep, err := a.reports(d, false)
+				if err != nil {
+					return err
+				}
+				b, err := rep.Briefing(day)
 				if err != nil {
 					return err
 				}
@@ -164,7 +169,11 @@ func (a *app) deliver(ctx context.Context, d *watcher.Data, t time.Time, ifDue b
 	}
 	opts := a.composeOptions(cfg)
 	compose := func() (*notify.Message, error) {
-		b, err := a.buildBriefing(d, day, t)
+		rep, err := a.reports(d, false)
+		if err != nil {
+			return nil, err
+		}
+		b, err := rep.Briefing(day)
 		if err != nil {
 			return nil, err
 		}
@@ -191,9 +200,7 @@ func (a *app) deliver(ctx context.Context, d *watcher.Data, t time.Time, ifDue b
 
 // outbox returns the briefing outbox of d, on the commands' clock.
 func (a *app) outbox(d *watcher.Data) *notify.Outbox {
-	ob := notify.NewOutbox(d.Store)
-	ob.Now = a.now
-	return ob
+	return (&report.Env{Data: d, Now: a.clock}).Outbox()
 }
 
 // composeOptions returns how briefings are composed.

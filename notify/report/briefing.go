@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"fmt"
@@ -7,68 +7,71 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
-	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
-// briefingWindow is how far back a briefing reports stage changes and
+// BriefingWindow is how far back a briefing reports stage changes and
 // newly recorded history when there was no earlier briefing.
-const briefingWindow = 24 * time.Hour
+const BriefingWindow = 24 * time.Hour
 
-// briefingSince returns the start of what the briefing of day reports as
-// new: when the previous day's briefing was composed, or a day before t.
-func (a *app) briefingSince(d *watcher.Data, day notify.Date, t time.Time) (time.Time, error) {
-	entries, err := a.outbox(d).Entries()
+// BriefingSince returns the start of what the briefing of day, composed at
+// t, reports as new: when the previous day's briefing was composed, or
+// BriefingWindow before t.
+func (e *Env) BriefingSince(day notify.Date, t time.Time) (time.Time, error) {
+	entries, err := e.Outbox().Entries()
 	if err != nil {
 		return time.Time{}, err
 	}
-	for _, e := range entries { // newest first
-		if e.Date.Compare(day) < 0 && !e.Composed.IsZero() && e.Composed.Before(t) {
-			return e.Composed, nil
+	for _, en := range entries { // newest first
+		if en.Date.Compare(day) < 0 && !en.Composed.IsZero() && en.Composed.Before(t) {
+			return en.Composed, nil
 		}
 	}
-	return t.Add(-briefingWindow), nil
+	return t.Add(-BriefingWindow), nil
 }
 
-// buildBriefing gathers the briefing of day, composed at t, from the prompt
+// Briefing gathers the briefing of day, composed now, from the prompt
 // queue and the sync status: vulnerabilities whose clients' clocks run,
 // every open consult prompt grouped by client, proposals that changed stage
 // and history recorded since the previous briefing, and sync health.
-func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*notify.Briefing, error) {
-	cfg, err := a.config()
+func (e *Env) Briefing(day notify.Date) (*notify.Briefing, error) {
+	b, err := e.briefing(day, e.now())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("brief: %w", err)
 	}
-	profiles, err := a.profiles()
-	if err != nil {
-		return nil, err
+	return b, nil
+}
+
+func (e *Env) briefing(day notify.Date, t time.Time) (*notify.Briefing, error) {
+	if e.ProfilesErr != nil {
+		return nil, e.ProfilesErr
 	}
+	d := e.Data
 	b := &notify.Briefing{Date: day, Now: t}
-	lookback := time.Duration(cfg.Matching.Lookback)
-	since, err := a.briefingSince(d, day, t)
-	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
-	}
-
-	onClock, err := queue.OnTheClock(d.Store, profiles, t, lookback)
-	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
-	}
-	b.Vulns, err = vulnAlerts(d, cfg, onClock)
+	lookback := time.Duration(e.Config.Matching.Lookback)
+	since, err := e.BriefingSince(day, t)
 	if err != nil {
 		return nil, err
 	}
 
-	open, err := queue.List(d.Store, profiles, queue.Filter{}, t)
+	onClock, err := queue.OnTheClock(d.Store, e.Profiles, t, lookback)
 	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
+		return nil, err
+	}
+	if b.Vulns, err = e.vulnAlerts(onClock); err != nil {
+		return nil, err
+	}
+
+	open, err := queue.List(d.Store, e.Profiles, queue.Filter{}, t)
+	if err != nil {
+		return nil, err
 	}
 	b.Clients = clientPrompts(open)
 
-	changes, err := queue.StageChanges(d.Store, profiles, since, t)
+	changes, err := queue.StageChanges(d.Store, e.Profiles, since, t)
 	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
+		return nil, err
 	}
 	b.StageChanges = stageChanges(changes)
 
@@ -81,12 +84,12 @@ func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*not
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
+		return nil, err
 	}
 
 	statuses, err := d.SyncStatuses()
 	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
+		return nil, err
 	}
 	for _, s := range statuses {
 		b.Health = append(b.Health, notify.SourceHealth{
@@ -101,36 +104,36 @@ func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*not
 
 // vulnAlerts groups the vulnerability prompts on the clock by
 // vulnerability, one deadline per client.
-func vulnAlerts(d *watcher.Data, cfg *configs.Config, es []queue.Entry) ([]notify.VulnAlert, error) {
+func (e *Env) vulnAlerts(es []queue.Entry) ([]notify.VulnAlert, error) {
 	var out []notify.VulnAlert
 	at := map[string]int{}
-	for _, e := range es {
-		i, ok := at[e.Item.ID]
+	for _, en := range es {
+		i, ok := at[en.Item.ID]
 		if !ok {
-			it, _, err := d.Item(e.Item.ID)
+			it, _, err := e.Data.Item(en.Item.ID)
 			if err != nil {
-				return nil, fmt.Errorf("brief: %w", err)
+				return nil, err
 			}
 			i = len(out)
-			at[e.Item.ID] = i
+			at[en.Item.ID] = i
 			out = append(out, notify.VulnAlert{
 				ID:        it.ID,
 				Aliases:   it.Aliases,
 				Summary:   it.Title,
 				URL:       it.URL,
 				Packages:  it.Packages,
-				Published: e.ClockStart,
+				Published: en.ClockStart,
 			})
 		}
 		v := &out[i]
-		if slices.ContainsFunc(v.Clients, func(c notify.VulnClient) bool { return c.Client == e.Client.Name }) {
+		if slices.ContainsFunc(v.Clients, func(c notify.VulnClient) bool { return c.Client == en.Client.Name }) {
 			continue // one deadline per client, whichever concern matched first
 		}
 		v.Clients = append(v.Clients, notify.VulnClient{
-			Client:   e.Client.Name,
-			Tier:     e.Client.Tier,
-			Concern:  e.Concern.Summary,
-			Deadline: e.Deadline(cfg.SLAFor),
+			Client:   en.Client.Name,
+			Tier:     en.Client.Tier,
+			Concern:  en.Concern.Summary,
+			Deadline: en.Deadline(e.Config.SLAFor),
 		})
 	}
 	return out, nil

@@ -1,0 +1,124 @@
+package report
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/match"
+	"github.com/reciprocal-access/reciprocal/watcher/queue"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+// FailingTooLong is how long a source may fail before Status asks for
+// attention.
+const FailingTooLong = 24 * time.Hour
+
+// LagLimit is how many changed items Status counts at most for the
+// matcher's lag: beyond it, it says "more than", and stays quick.
+const LagLimit = 100_000
+
+// Status is the health of a data directory: what 'reciprocal status'
+// shows, and prints with --json.
+type Status struct {
+	DataDir         string                 `json:"data_dir"`
+	Empty           bool                   `json:"empty"` // nothing imported or synced yet
+	Sources         []watcher.SourceStatus `json:"sources"`
+	StoreBytes      int64                  `json:"store_bytes"`
+	IndexBytes      int64                  `json:"index_bytes"`
+	Items           map[string]int         `json:"items"` // by source
+	Comments        int                    `json:"comments"`
+	Indexed         uint64                 `json:"indexed"`
+	MatchLag        int                    `json:"match_lag"`                    // items changed since the last match
+	MatchLagAtLeast bool                   `json:"match_lag_at_least,omitempty"` // there are more than match_lag
+	Prompts         map[string]PromptCount `json:"prompts"`                      // open and snoozed prompts by client
+	Briefing        *notify.Status         `json:"briefing,omitempty"`
+	// Attention lists what needs a look; the command exits 1 if any.
+	Attention []string `json:"attention"`
+}
+
+// PromptCount counts a client's open and snoozed prompts.
+type PromptCount struct {
+	Name    string `json:"name"`
+	Open    int    `json:"open"`
+	Snoozed int    `json:"snoozed"`
+}
+
+// EmptyStatus is the status of a data directory where nothing was synced or
+// imported yet.
+func EmptyStatus(dir string) *Status {
+	return &Status{DataDir: dir, Empty: true, Items: map[string]int{}, Prompts: map[string]PromptCount{}, Attention: []string{}}
+}
+
+// Status reports the health of the data directory: each source's last
+// sync, sizes and counts, the matcher's lag, open prompts by client and the
+// briefing's state, with what needs attention: a source failing for more
+// than FailingTooLong, invalid client profiles, a briefing the mail server
+// refused.
+func (e *Env) Status() (*Status, error) {
+	d := e.Data
+	t := e.now()
+	rep := EmptyStatus(d.Dir)
+	rep.Empty = false
+	var err error
+	if rep.Sources, err = d.SyncStatuses(); err != nil {
+		return nil, err
+	}
+	for _, s := range rep.Sources {
+		if !s.FailingSince.IsZero() && t.Sub(s.FailingSince) > FailingTooLong {
+			rep.Attention = append(rep.Attention, fmt.Sprintf("%s has been failing since %s: %s", s.Source, s.FailingSince.Format(time.RFC3339), s.LastError))
+		}
+	}
+	rep.StoreBytes = d.Store.Size()
+	rep.IndexBytes = index.DiskSize(filepath.Join(d.Dir, index.DirName))
+	err = d.Store.View(func(tx *store.Tx) error {
+		c, err := tx.Counts()
+		rep.Items, rep.Comments = c.Items, c.Comments
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rep.Indexed, err = d.Index.Count(); err != nil {
+		return nil, err
+	}
+	if rep.MatchLag, rep.MatchLagAtLeast, err = match.Lag(d.Store, LagLimit); err != nil {
+		return nil, err
+	}
+
+	// Prompts of the clients in the profiles; invalid profiles are worth
+	// a line but do not hide the rest.
+	if e.ProfilesErr != nil {
+		rep.Attention = append(rep.Attention, "client profiles are invalid: run 'reciprocal check-config'")
+	} else {
+		es, err := queue.List(d.Store, e.Profiles, queue.Filter{States: []queue.State{queue.Open, queue.Snoozed}}, t)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range e.Profiles {
+			rep.Prompts[p.ID] = PromptCount{Name: p.Name}
+		}
+		for _, en := range es {
+			c := rep.Prompts[en.Client.ID]
+			if en.State == queue.Snoozed {
+				c.Snoozed++
+			} else {
+				c.Open++
+			}
+			rep.Prompts[en.Client.ID] = c
+		}
+	}
+
+	bs, err := e.Outbox().Status(notify.ScheduleOf(e.Config), t)
+	if err != nil {
+		return nil, err
+	}
+	rep.Briefing = bs
+	if bs.Last != nil && bs.Last.State == notify.StateFailed {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("the briefing for %s failed: %s; fix it, then 'reciprocal brief --resend %s'", bs.Last.Date, bs.Last.Describe(e.Config.Location()), bs.Last.Date))
+	}
+	return rep, nil
+}
