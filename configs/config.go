@@ -6,6 +6,8 @@ package configs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,13 +25,18 @@ type Config struct {
 	DataDir string `toml:"data_dir"` // optional; flags and environment override it
 	Clients string `toml:"clients"`  // directory of client profiles, relative to this file
 
-	GitHub   []GitHub `toml:"github"`
-	Gerrit   []Gerrit `toml:"gerrit"`
-	VulnDB   *VulnDB  `toml:"vulndb"`
-	SMTP     *SMTP    `toml:"smtp"`
-	Briefing Briefing `toml:"briefing"`
-	SLA      SLA      `toml:"sla"`
-	Matching Matching `toml:"matching"`
+	GitHub []GitHub `toml:"github"`
+	Gerrit []Gerrit `toml:"gerrit"`
+	VulnDB *VulnDB  `toml:"vulndb"`
+	// Advisories are the maintainer's own projects, watched for GitHub
+	// security advisories; their vulnerabilities qualify for the SLA.
+	Advisories []Advisories `toml:"advisories"`
+	SMTP       *SMTP        `toml:"smtp"`
+	Briefing   Briefing     `toml:"briefing"`
+	SLA        SLA          `toml:"sla"`
+	Matching   Matching     `toml:"matching"`
+
+	clientsLine int // the line setting clients, 0 if it is not set
 }
 
 // GitHub is one watched GitHub repository.
@@ -38,6 +45,23 @@ type GitHub struct {
 	APIURL   string    `toml:"api_url"`   // default https://api.github.com/
 	TokenEnv string    `toml:"token_env"` // default GITHUB_TOKEN
 	Since    time.Time `toml:"since"`     // how far back the first sync reaches
+}
+
+// Advisories is one of the maintainer's own GitHub repositories, watched
+// for published repository security advisories.
+type Advisories struct {
+	Repo     string `toml:"repo"`      // owner/name
+	APIURL   string `toml:"api_url"`   // default https://api.github.com/
+	TokenEnv string `toml:"token_env"` // default GITHUB_TOKEN
+}
+
+// OwnProjects returns the repositories (owner/name) of [[advisories]].
+func (c *Config) OwnProjects() []string {
+	var out []string
+	for _, a := range c.Advisories {
+		out = append(out, a.Repo)
+	}
+	return out
 }
 
 // Gerrit is one watched Gerrit server and some of its projects.
@@ -72,10 +96,15 @@ type Briefing struct {
 	SkipEmpty bool   `toml:"skip_empty"`
 }
 
-// SLA is the response time owed to clients of each tier when a
-// vulnerability touches their concerns.
+// SLA is the vulnerability SLA promised to clients: after a qualifying
+// vulnerability is published, a client may ask for Window, and each
+// request is answered within the response time of the client's tier
+// (Response unless the tier's own key is set). A profile may override
+// both, or turn the SLA off (Profile.SLA).
 type SLA struct {
-	Platinum Duration `toml:"platinum"`
+	Window   Duration `toml:"window"`   // default 24h
+	Response Duration `toml:"response"` // default 6h
+	Platinum Duration `toml:"platinum"` // response time of the tier; default Response
 	Gold     Duration `toml:"gold"`
 	Silver   Duration `toml:"silver"`
 }
@@ -95,6 +124,9 @@ const (
 	DefaultVulnDBURL = "https://vuln.go.dev"
 	DefaultClients   = "clients"
 	DefaultAt        = "08:00"
+
+	DefaultSLAWindow   = 24 * time.Hour // how long after publication a client may ask
+	DefaultSLAResponse = 6 * time.Hour  // how long the answer to each request may take
 )
 
 // Default returns the configuration used when there is no file: Go's issue
@@ -124,6 +156,15 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Gerrit == nil {
 		c.Gerrit = []Gerrit{{URL: DefaultGerritURL, Projects: []string{"go", "crypto", "net"}}}
+	}
+	for i := range c.Advisories {
+		a := &c.Advisories[i]
+		if a.APIURL == "" {
+			a.APIURL = DefaultGitHubAPI
+		}
+		if a.TokenEnv == "" {
+			a.TokenEnv = DefaultTokenEnv
+		}
 	}
 	for i := range c.Gerrit {
 		if c.Gerrit[i].URL == "" {
@@ -157,14 +198,16 @@ func (c *Config) applyDefaults() {
 	if c.Briefing.At == "" {
 		c.Briefing.At = DefaultAt
 	}
-	if c.SLA.Platinum == 0 {
-		c.SLA.Platinum = Duration(6 * time.Hour)
+	if c.SLA.Window == 0 {
+		c.SLA.Window = Duration(DefaultSLAWindow)
 	}
-	if c.SLA.Gold == 0 {
-		c.SLA.Gold = Duration(24 * time.Hour)
+	if c.SLA.Response == 0 {
+		c.SLA.Response = Duration(DefaultSLAResponse)
 	}
-	if c.SLA.Silver == 0 {
-		c.SLA.Silver = Duration(72 * time.Hour)
+	for _, d := range []*Duration{&c.SLA.Platinum, &c.SLA.Gold, &c.SLA.Silver} {
+		if *d == 0 {
+			*d = c.SLA.Response
+		}
 	}
 	if c.Matching.Lookback == 0 {
 		c.Matching.Lookback = Duration(14 * 24 * time.Hour)
@@ -222,7 +265,8 @@ func (c *Config) BriefingAt() (hour, minute int) {
 	return h, m
 }
 
-// SLAFor returns the response time owed to a client of tier.
+// SLAFor returns the response time owed to each request of a client of
+// tier (before any override in the client's profile).
 func (c *Config) SLAFor(tier string) time.Duration {
 	switch tier {
 	case "platinum":
@@ -245,8 +289,9 @@ func parseClock(s string) (int, int, error) {
 
 func (c *Config) validate(data []byte) error {
 	var errs []error
+	lines := indexLines(data)
 	bad := func(key []string, format string, args ...any) {
-		errs = append(errs, &FileError{File: c.Path, Line: keyLine(data, key), Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, &FileError{File: c.Path, Line: lines.keyLine(key), Msg: fmt.Sprintf(format, args...)})
 	}
 	for _, g := range c.GitHub {
 		owner, name, ok := strings.Cut(g.Repo, "/")
@@ -255,6 +300,15 @@ func (c *Config) validate(data []byte) error {
 		}
 		if err := checkURL(g.APIURL); err != nil {
 			bad([]string{"github", "api_url"}, "github api_url %q: %v", g.APIURL, err)
+		}
+	}
+	for _, a := range c.Advisories {
+		owner, name, ok := strings.Cut(a.Repo, "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			bad([]string{"advisories", "repo"}, "advisories repo %q: want owner/name, like example/project", a.Repo)
+		}
+		if err := checkURL(a.APIURL); err != nil {
+			bad([]string{"advisories", "api_url"}, "advisories api_url %q: %v", a.APIURL, err)
 		}
 	}
 	for _, g := range c.Gerrit {
@@ -286,14 +340,22 @@ func (c *Config) validate(data []byte) error {
 		}
 		if s.From == "" {
 			bad([]string{"smtp", "from"}, "smtp: from is required, like from = \"reciprocal <me@example.com>\"")
+		} else if err := checkAddress(s.From); err != nil {
+			bad([]string{"smtp", "from"}, "smtp from %q: %v, like from = \"reciprocal <me@example.com>\"", s.From, err)
 		}
 		if len(s.To) == 0 {
 			bad([]string{"smtp", "to"}, "smtp: to is required, like to = [\"me@example.com\"]")
+		}
+		for _, to := range s.To {
+			if err := checkAddress(to); err != nil {
+				bad([]string{"smtp", "to"}, "smtp to %q: %v, like to = [\"me@example.com\"]", to, err)
+			}
 		}
 		if s.PasswordEnv != "" && len(s.PasswordCmd) > 0 {
 			bad([]string{"smtp", "password_cmd"}, "smtp: set password_env or password_cmd, not both")
 		}
 	}
+	c.clientsLine = lines.keyLine([]string{"clients"})
 	if _, _, err := parseClock(c.Briefing.At); err != nil {
 		bad([]string{"briefing", "at"}, "briefing at %q: %v", c.Briefing.At, err)
 	}
@@ -303,6 +365,39 @@ func (c *Config) validate(data []byte) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkAddress checks one mail address, with or without a display name.
+// Line breaks are refused: the address goes into a mail header.
+func checkAddress(s string) error {
+	if strings.ContainsAny(s, "\r\n") {
+		return errors.New("not a mail address (it has a line break)")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return errors.New("not a mail address")
+	}
+	if _, domain, _ := strings.Cut(a.Address, "@"); domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return errors.New("not a mail address")
+	}
+	return nil
+}
+
+// CheckClients reports a clients directory that does not exist or is not a
+// directory, naming the line that sets it. Commands read a missing
+// directory as no profiles (a fresh setup has none); check-config asks.
+func (c *Config) CheckClients() error {
+	dir := c.ClientsDir()
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &FileError{File: c.Path, Line: c.clientsLine, Msg: fmt.Sprintf("clients directory %s does not exist: create it, or set clients to the directory of your client profiles", dir)}
+	case err != nil:
+		return &FileError{File: c.Path, Line: c.clientsLine, Msg: fmt.Sprintf("clients directory: %v", err)}
+	case !info.IsDir():
+		return &FileError{File: c.Path, Line: c.clientsLine, Msg: fmt.Sprintf("clients %s is not a directory", dir)}
+	}
+	return nil
 }
 
 func checkURL(s string) error {

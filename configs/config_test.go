@@ -1,6 +1,8 @@
 package configs
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +71,7 @@ lookback = "3w"
 	if c.Location().String() != "Europe/Rome" {
 		t.Errorf("Location = %v", c.Location())
 	}
-	if c.SLAFor("platinum") != 4*time.Hour || c.SLAFor("gold") != 24*time.Hour || c.SLAFor("silver") != 72*time.Hour {
+	if c.SLAFor("platinum") != 4*time.Hour || c.SLAFor("gold") != 6*time.Hour || c.SLAFor("silver") != 6*time.Hour || time.Duration(c.SLA.Window) != 24*time.Hour {
 		t.Errorf("SLA = %+v", c.SLA)
 	}
 	if time.Duration(c.Matching.Lookback) != 21*24*time.Hour {
@@ -109,6 +111,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad clock", "[briefing]\nat = \"8am\"\n", `reciprocal.toml:2: briefing at "8am": want HH:MM`},
 		{"bad zone", "[briefing]\ntimezone = \"Mars/Olympus\"\n", `briefing timezone "Mars/Olympus"`},
 		{"plain smtp to a remote host", "[smtp]\nhost = \"smtp.example.com\"\ntls = \"none\"\nfrom = \"a@b\"\nto = [\"a@b\"]\n", `reciprocal.toml:3: smtp tls = "none" is only allowed to localhost`},
+		{"smtp from not an address", "[smtp]\nhost = \"localhost\"\nfrom = \"me at example\"\nto = [\"a@b\"]\n", `reciprocal.toml:3: smtp from "me at example": not a mail address`},
+		{"smtp to not an address", "[smtp]\nhost = \"localhost\"\nfrom = \"R <a@b>\"\nto = [\"a@b\", \"x@\"]\n", `reciprocal.toml:4: smtp to "x@": not a mail address`},
+		{"smtp to with a line break", "[smtp]\nhost = \"localhost\"\nfrom = \"a@b\"\nto = [\"a@b\\r\\nBcc: c@d\"]\n", `has a line break`},
 		{"smtp missing to", "[smtp]\nhost = \"localhost\"\nfrom = \"a@b\"\n", "smtp: to is required"},
 		{"both password sources", "[smtp]\nhost = \"h\"\nfrom = \"a@b\"\nto = [\"a@b\"]\npassword_env = \"P\"\npassword_cmd = [\"pass\"]\n", "set password_env or password_cmd, not both"},
 	}
@@ -119,6 +124,25 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("err = %v\nwant it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestCheckClients(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "reciprocal.toml")
+	c, err := Parse(path, []byte("# profiles\nclients = \"nowhere\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := path + ":2: clients directory " + filepath.Join(dir, "nowhere") + " does not exist"
+	if err := c.CheckClients(); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("CheckClients = %v, want %q…", err, want)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "nowhere"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckClients(); err != nil {
+		t.Errorf("CheckClients with the directory: %v", err)
 	}
 }
 

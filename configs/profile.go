@@ -26,6 +26,8 @@ import (
 //	tier     = "gold"                     # silver | gold | platinum
 //	contacts = ["Jane Roe <jane@acme.example>"]
 //	notes    = "Runs Go TLS termination on ~4k edge servers."
+//	sla      = false                      # optional: no vulnerability SLA, or
+//	                                      # [sla] window = "48h", response = "4h"
 //
 //	[[concern]]
 //	id       = "tls-session-resumption"
@@ -45,7 +47,54 @@ type Profile struct {
 	Tier     string    `toml:"tier" json:"tier"`
 	Contacts []string  `toml:"contacts" json:"contacts,omitempty"`
 	Notes    string    `toml:"notes" json:"notes,omitempty"`
+	SLA      ClientSLA `toml:"sla" json:"sla,omitzero"`
 	Concerns []Concern `toml:"concern" json:"concerns"`
+}
+
+// ClientSLA overrides the configuration's [sla] for one client: written
+// as sla = false (the client has no vulnerability SLA) or as a table
+// [sla] with window and response durations. Zero fields keep the
+// configuration's values.
+type ClientSLA struct {
+	Off      bool     `json:"off,omitempty"`
+	Window   Duration `json:"window,omitempty"`
+	Response Duration `json:"response,omitempty"`
+	bad      string   // what was wrong, reported by validation
+}
+
+// UnmarshalTOML accepts a boolean or a table with the keys window and
+// response; anything else is kept for validation to report.
+func (s *ClientSLA) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case bool:
+		s.Off = !v
+		return nil
+	case map[string]any:
+		for k, x := range v {
+			var d *Duration
+			switch k {
+			case "window":
+				d = &s.Window
+			case "response":
+				d = &s.Response
+			default:
+				s.bad = fmt.Sprintf("unknown key %q (want window or response)", "sla."+k)
+				return nil
+			}
+			str, ok := x.(string)
+			if !ok {
+				s.bad = fmt.Sprintf("sla.%s: want a duration in quotes, like \"24h\"", k)
+				return nil
+			}
+			if err := d.UnmarshalText([]byte(str)); err != nil {
+				s.bad = fmt.Sprintf("sla.%s: %v", k, err)
+				return nil
+			}
+		}
+		return nil
+	}
+	s.bad = fmt.Sprintf("sla = %v: want false, or a table with window and response", v)
+	return nil
 }
 
 // A Concern is something a client told you they need, and how to recognize
@@ -299,6 +348,9 @@ func parseProfile(file string, data []byte) (*Profile, []error) {
 			bad(top("tier"), "%s: tier %q: want silver, gold or platinum", who, p.Tier)
 		}
 	}
+	if p.SLA.bad != "" {
+		bad(slaLine(data), "%s: %s", who, p.SLA.bad)
+	}
 	for _, c := range p.Contacts {
 		if strings.TrimSpace(c) == "" {
 			bad(top("contacts"), "%s: empty contact: write a name and address, like \"Jane Roe <jane@acme.example>\"", who)
@@ -407,6 +459,21 @@ func topKeyLine(data []byte, key string) int {
 			break
 		}
 		if re.MatchString(l) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+var slaHeader = regexp.MustCompile(`^\s*\[\s*"?sla"?\s*\]`)
+
+// slaLine finds the line of the sla key or of the [sla] table.
+func slaLine(data []byte) int {
+	if n := topKeyLine(data, "sla"); n > 0 {
+		return n
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		if slaHeader.MatchString(l) {
 			return i + 1
 		}
 	}

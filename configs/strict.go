@@ -43,6 +43,9 @@ func DecodeStrict(file string, data []byte, v any) error {
 }
 
 func decodeMeta(file string, data []byte, v any) (toml.MetaData, error) {
+	if err := checkDepth(file, data); err != nil {
+		return toml.MetaData{}, err
+	}
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(v)
 	if err != nil {
 		var pe toml.ParseError
@@ -70,11 +73,25 @@ func decodeLenient(file string, data []byte, v any) (fatal error, unknown []erro
 	return nil, undecoded(file, data, v, md)
 }
 
+// undecoded reports the keys of data that v does not have. It lists the
+// undecoded keys once and looks each one's parent up in a set, and finds
+// lines through one index of the file, so its cost is linear in the size
+// of the file (calling md.Undecoded per key made it cubic in the nesting
+// depth).
 func undecoded(file string, data []byte, v any, md toml.MetaData) []error {
+	keys := md.Undecoded()
+	if len(keys) == 0 {
+		return nil
+	}
+	unknown := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		unknown[k.String()] = true
+	}
+	lines := indexLines(data)
 	var errs []error
-	for _, k := range md.Undecoded() {
+	for _, k := range keys {
 		// Report only the outermost unknown key of a table.
-		if len(k) > 1 && isUndecodedParent(md, k) {
+		if len(k) > 1 && unknown[k[:len(k)-1].String()] {
 			continue
 		}
 		msg := fmt.Sprintf("unknown key %q", k.String())
@@ -85,22 +102,12 @@ func undecoded(file string, data []byte, v any, md toml.MetaData) []error {
 				msg += fmt.Sprintf(" (valid keys here: %s)", strings.Join(valid, ", "))
 			}
 		}
-		errs = append(errs, &FileError{File: file, Line: keyLine(data, k), Msg: msg})
+		errs = append(errs, &FileError{File: file, Line: lines.keyLine(k), Msg: msg})
 	}
 	return errs
 }
 
 var decodeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
-
-func isUndecodedParent(md toml.MetaData, k toml.Key) bool {
-	parent := k[:len(k)-1].String()
-	for _, u := range md.Undecoded() {
-		if u.String() == parent {
-			return true
-		}
-	}
-	return false
-}
 
 // keysAt returns the TOML keys of the struct found by following path from t.
 func keysAt(t reflect.Type, path toml.Key) []string {
@@ -170,26 +177,54 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// A lineIndex records, for each table header and each line that assigns a
+// plain key, the lines where it appears, so that finding the line of a key
+// costs a map lookup and a binary search rather than a scan of the file.
+type lineIndex struct {
+	headers map[string][]int // name inside [ ] or [[ ]] → 0-based lines
+	assigns map[string][]int // first key before = (quotes dropped) → lines
+}
+
+func indexLines(data []byte) lineIndex {
+	ix := lineIndex{headers: map[string][]int{}, assigns: map[string][]int{}}
+	for i, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimLeft(l, " \t")
+		if strings.HasPrefix(l, "[") {
+			name := strings.TrimPrefix(strings.TrimPrefix(l, "["), "[")
+			if end := strings.IndexByte(name, ']'); end >= 0 {
+				name = strings.TrimSpace(name[:end])
+				ix.headers[name] = append(ix.headers[name], i)
+			}
+			continue
+		}
+		name, _, ok := strings.Cut(l, "=")
+		if !ok {
+			continue
+		}
+		name = strings.TrimSpace(name)
+		if unq := strings.TrimSuffix(strings.TrimPrefix(name, `"`), `"`); len(unq) < len(name) {
+			name = unq
+		}
+		ix.assigns[name] = append(ix.assigns[name], i)
+	}
+	return ix
+}
+
 // keyLine finds the line where key k is set: the first line assigning its
-// last element after the header of its table. It returns 0 if not found.
-func keyLine(data []byte, k toml.Key) int {
-	lines := strings.Split(string(data), "\n")
+// last element, or opening a table of that name, after the header of its
+// table. It returns 0 if not found.
+func (ix lineIndex) keyLine(k toml.Key) int {
 	start := 0
 	if len(k) > 1 {
-		header := regexp.MustCompile(`^\s*\[\[?\s*` + regexp.QuoteMeta(k[:len(k)-1].String()) + `\s*\]\]?`)
-		for i, l := range lines {
-			if header.MatchString(l) {
-				start = i
-				break
-			}
+		if h := ix.headers[k[:len(k)-1].String()]; len(h) > 0 {
+			start = h[0]
 		}
 	}
-	assign := regexp.MustCompile(`^\s*("?)` + regexp.QuoteMeta(k[len(k)-1]) + `("?)\s*=`)
-	tableHeader := regexp.MustCompile(`^\s*\[\[?\s*` + regexp.QuoteMeta(k[len(k)-1]) + `\s*\]\]?`)
-	for i := start; i < len(lines); i++ {
-		if assign.MatchString(lines[i]) || tableHeader.MatchString(lines[i]) {
-			return i + 1
+	best := -1
+	for _, ls := range [][]int{ix.assigns[k[len(k)-1]], ix.headers[k[len(k)-1]]} {
+		if j := sort.SearchInts(ls, start); j < len(ls) && (best < 0 || ls[j] < best) {
+			best = ls[j]
 		}
 	}
-	return 0
+	return best + 1
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -20,9 +21,15 @@ const DirName = "index"
 // documents, so the index and its position never disagree.
 var seqKey = []byte("reciprocal.seq")
 
+// analysisKey is the Bleve internal key under which the index records the
+// AnalysisVersion it was built with (a decimal number). An index without it
+// was built with version 1.
+var analysisKey = []byte("reciprocal.analysis")
+
 // An Index is an open Bleve index of items.
 type Index struct {
-	b bleve.Index
+	b        bleve.Index
+	analysis int
 }
 
 // Open opens the index at path, creating it if it does not exist and
@@ -34,11 +41,41 @@ func Open(path string, readOnly bool) (*Index, error) {
 			return nil, fmt.Errorf("index: %s does not exist: run 'reciprocal reindex'", path)
 		}
 		b, err = bleve.NewUsing(path, newMapping(), scorch.Name, scorch.Name, nil)
+		if err == nil {
+			err = b.SetInternal(analysisKey, []byte(strconv.Itoa(AnalysisVersion)))
+			if err != nil {
+				b.Close()
+			}
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", path, err)
 	}
-	return &Index{b: b}, nil
+	x := &Index{b: b, analysis: 1}
+	v, err := b.GetInternal(analysisKey)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("index: open %s: %w", path, err)
+	}
+	if n, err := strconv.Atoi(string(v)); err == nil {
+		x.analysis = n
+	}
+	return x, nil
+}
+
+// Analysis returns the text analysis version the index was built with.
+func (x *Index) Analysis() int { return x.analysis }
+
+// Stale reports whether the index was built with another text analysis
+// than this program's (AnalysisVersion): its terms do not fit the queries,
+// and it must be rebuilt from the store.
+func (x *Index) Stale() bool { return x.analysis != AnalysisVersion }
+
+// StaleError is the error of a reader that found a stale index.
+type StaleError struct{ Version int }
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("the index was built with text analysis version %d, and this reciprocal uses version %d", e.Version, AnalysisVersion)
 }
 
 // Remove deletes the index at path, so that it can be rebuilt.

@@ -66,6 +66,14 @@ const (
 	StageDuplicate     = "duplicate"
 )
 
+// Kinds, States and Stages list the values of an Item's Kind, State and
+// Stage, for checking what a user asks to filter on.
+var (
+	Kinds  = []string{KindIssue, KindPull, KindProposal, KindChange, KindVuln}
+	States = []string{StateOpen, StateClosed, StateNew, StateMerged, StateAbandoned, StatePublished, StateWithdrawn}
+	Stages = []string{StageIncoming, StageActive, StageLikelyAccept, StageLikelyDecline, StageFinal, StageHold, StageAccepted, StageDeclined, StageRetracted, StageDuplicate}
+)
+
 // An Item is one tracker record in the form reciprocal indexes and matches:
 // a GitHub issue, pull request or proposal, a Gerrit change, or a
 // vulnerability entry.
@@ -90,6 +98,18 @@ type Item struct {
 	Updated  time.Time `json:"updated"`
 	Closed   time.Time `json:"closed,omitzero"` // closed, merged, abandoned or withdrawn
 	URL      string    `json:"url"`
+	// Affected are a vulnerability's affected modules and versions, as its
+	// source states them (not indexed).
+	Affected []Affected `json:"affected,omitempty"`
+}
+
+// Affected is one module a vulnerability affects: which versions, and
+// which fix them.
+type Affected struct {
+	Module   string   `json:"module"`             // "stdlib", "toolchain", golang.org/x/net, owner/name
+	Packages []string `json:"packages,omitempty"` // affected import paths, if known
+	Versions string   `json:"versions"`           // "before 1.26.9; from 1.27.0-0 before 1.27.4"
+	Fixed    []string `json:"fixed,omitempty"`    // versions that fix it: 1.26.9, 1.27.4
 }
 
 // A Stage is one step of a proposal's history: the stage it entered, when,

@@ -6,7 +6,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/registry"
 	"github.com/blevesearch/bleve/v2/search/highlight"
@@ -20,8 +19,8 @@ import (
 // docType is the Bleve type of every indexed document.
 const docType = "item"
 
-// Field names of the index. Text fields are analyzed as English; the others
-// are keywords matched exactly.
+// Field names of the index. Text fields are analyzed by the Go-aware
+// analyzer (analysis.go); the others are keywords matched exactly.
 const (
 	FieldTitle    = "title"
 	FieldBody     = "body"
@@ -35,6 +34,7 @@ const (
 	FieldLabels   = "labels"
 	FieldPackages = "packages" // the packages the item names
 	FieldPkgTree  = "pkgtree"  // those packages and all their ancestors, for "touches P or a sub-package"
+	FieldMentions = "mentions" // packages the item's text mentions, and their ancestors
 	FieldAliases  = "aliases"
 	FieldAuthor   = "author"
 	FieldCreated  = "created"
@@ -73,6 +73,7 @@ type doc struct {
 	Labels   []string  `json:"labels"`
 	Packages []string  `json:"packages"`
 	PkgTree  []string  `json:"pkgtree"`
+	Mentions []string  `json:"mentions"`
 	Aliases  []string  `json:"aliases"`
 	Author   string    `json:"author"`
 	Created  time.Time `json:"created"`
@@ -89,6 +90,10 @@ func newDoc(it *Item) doc {
 	for _, p := range it.Packages {
 		tree = append(tree, pkgpath.Ancestors(p)...)
 	}
+	var mentions []string
+	for _, p := range pkgpath.InText(it.Title + "\n" + it.Body + "\n" + it.Comments) {
+		mentions = append(mentions, pkgpath.Ancestors(p)...)
+	}
 	return doc{
 		Title:    stripMarks.Replace(it.Title),
 		Body:     stripMarks.Replace(it.Body),
@@ -102,6 +107,7 @@ func newDoc(it *Item) doc {
 		Labels:   it.Labels,
 		Packages: it.Packages,
 		PkgTree:  dedup(tree),
+		Mentions: dedup(mentions),
 		Aliases:  it.Aliases,
 		Author:   it.Author,
 		Created:  it.Created,
@@ -122,14 +128,14 @@ func dedup(s []string) []string {
 	return out
 }
 
-// newMapping returns the explicit index mapping: English analysis for the
+// newMapping returns the explicit index mapping: Go-aware analysis for the
 // text fields (which alone make up the default "_all" field), keywords for
 // the facets, dates and a number. Dynamic mapping is off, so a field that is
 // not listed here is not indexed.
 func newMapping() mapping.IndexMapping {
 	text := func(store bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
-		f.Analyzer = en.AnalyzerName
+		f.Analyzer = AnalyzerName
 		f.Store = store
 		f.IncludeTermVectors = true // positions, for phrases and highlighting
 		f.IncludeInAll = true
@@ -173,6 +179,7 @@ func newMapping() mapping.IndexMapping {
 	dm.AddFieldMappingsAt(FieldLabels, kw(true))
 	dm.AddFieldMappingsAt(FieldPackages, kw(true))
 	dm.AddFieldMappingsAt(FieldPkgTree, kw(false))
+	dm.AddFieldMappingsAt(FieldMentions, kw(false))
 	dm.AddFieldMappingsAt(FieldAliases, kw(true))
 	dm.AddFieldMappingsAt(FieldAuthor, kw(true))
 	dm.AddFieldMappingsAt(FieldCreated, date())
@@ -183,7 +190,7 @@ func newMapping() mapping.IndexMapping {
 	im.DefaultMapping = bleve.NewDocumentDisabledMapping()
 	im.AddDocumentMapping(docType, dm)
 	im.TypeField = "_type"
-	im.DefaultAnalyzer = en.AnalyzerName
+	im.DefaultAnalyzer = AnalyzerName
 	im.DefaultField = "_all"
 	im.StoreDynamic = false
 	im.IndexDynamic = false

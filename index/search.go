@@ -24,6 +24,10 @@ type Request struct {
 	Stages   []string
 	Labels   []string // every label must be present
 	Packages []string // the item touches one of these packages or a sub-package
+	// Mentions widens Packages to items whose text mentions one of the
+	// packages or a sub-package ("mentions" field), e.g. an x/build
+	// change that says "crypto/tls" in its description.
+	Mentions bool
 	Repos    []string
 	Sources  []string
 	IDs      []string // only these items
@@ -82,12 +86,13 @@ func (e *QueryError) Error() string {
 func (e *QueryError) Unwrap() error { return e.Err }
 
 // ParseQuery checks a query string, returning a *QueryError that says what is
-// wrong with it.
+// wrong with it, and returns the query the index runs: each word rewritten
+// for Go text (see query.go).
 func ParseQuery(q string) (query.Query, error) {
 	if strings.TrimSpace(q) == "" {
 		return bleve.NewMatchAllQuery(), nil
 	}
-	parsed, err := bleve.NewQueryStringQuery(q).Parse()
+	parsed, err := bleve.NewQueryStringQuery(escapeFlags(q)).Parse()
 	if err != nil {
 		return nil, &QueryError{Query: q, Err: errors.New(cleanParseError(err.Error()))}
 	}
@@ -96,7 +101,58 @@ func ParseQuery(q string) (query.Query, error) {
 			return nil, &QueryError{Query: q, Err: err}
 		}
 	}
+	if err := checkFuzziness(parsed); err != nil {
+		return nil, &QueryError{Query: q, Err: err}
+	}
+	if parsed = rewrite(parsed); parsed == nil {
+		return bleve.NewMatchNoneQuery(), nil
+	}
 	return parsed, nil
+}
+
+// maxFuzziness is the largest edit distance Bleve's fuzzy search allows
+// (word~N); a larger one fails only when the search runs.
+const maxFuzziness = 2
+
+// checkFuzziness walks a parsed query for fuzzy terms asking more than
+// Bleve can do, so that they are reported as a bad query, not a failed
+// search.
+func checkFuzziness(q query.Query) error {
+	check := func(term string, f int) error {
+		if f > maxFuzziness {
+			return fmt.Errorf("%s~%d: at most ~%d edits (syntax: word~1 or word~2 matches words that differ by that many letters)", term, f, maxFuzziness)
+		}
+		return nil
+	}
+	switch q := q.(type) {
+	case *query.FuzzyQuery:
+		return check(q.Term, q.Fuzziness)
+	case *query.MatchQuery:
+		return check(q.Match, q.Fuzziness)
+	case *query.MatchPhraseQuery:
+		return check(q.MatchPhrase, q.Fuzziness)
+	case *query.BooleanQuery:
+		for _, sub := range []query.Query{q.Must, q.Should, q.MustNot, q.Filter} {
+			if sub != nil {
+				if err := checkFuzziness(sub); err != nil {
+					return err
+				}
+			}
+		}
+	case *query.ConjunctionQuery:
+		for _, sub := range q.Conjuncts {
+			if err := checkFuzziness(sub); err != nil {
+				return err
+			}
+		}
+	case *query.DisjunctionQuery:
+		for _, sub := range q.Disjuncts {
+			if err := checkFuzziness(sub); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // cleanParseError turns the parser's message into one a user can act on.
@@ -132,15 +188,18 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 		return nil, err
 	}
 	var q query.Query = qs
-	if words := plainWords(req.Query); len(words) > 0 {
+	var title []query.Query
+	for _, l := range leaves(qs) {
+		if t := onTitle(l, titleBoost); t != nil {
+			title = append(title, t)
+		}
+	}
+	if len(title) > 0 {
 		// The query string searches the combined text; the same words
 		// found in the title raise the score.
-		title := bleve.NewMatchQuery(strings.Join(words, " "))
-		title.SetField(FieldTitle)
-		title.SetBoost(titleBoost)
 		b := bleve.NewBooleanQuery()
 		b.AddMust(qs)
-		b.AddShould(title)
+		b.AddShould(title...)
 		q = b
 	}
 	filters := []query.Query{q}
@@ -159,7 +218,19 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 	terms(FieldKind, req.Kinds)
 	terms(FieldState, req.States)
 	terms(FieldStage, req.Stages)
-	terms(FieldPkgTree, req.Packages)
+	if req.Mentions && len(req.Packages) > 0 {
+		d := bleve.NewDisjunctionQuery()
+		for _, field := range []string{FieldPkgTree, FieldMentions} {
+			for _, v := range req.Packages {
+				t := bleve.NewTermQuery(v)
+				t.SetField(field)
+				d.AddQuery(t)
+			}
+		}
+		filters = append(filters, d)
+	} else {
+		terms(FieldPkgTree, req.Packages)
+	}
 	terms(FieldRepo, req.Repos)
 	terms(FieldSource, req.Sources)
 	for _, l := range req.Labels {
@@ -209,22 +280,6 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 		sr.IncludeLocations = true
 	}
 	return sr, nil
-}
-
-// plainWords returns the words of a query string that are not excluded and
-// not field-qualified: the words worth looking for in the title.
-func plainWords(q string) []string {
-	var words []string
-	for _, f := range strings.FieldsFunc(q, func(r rune) bool { return unicode.IsSpace(r) }) {
-		if strings.HasPrefix(f, "-") || strings.Contains(f, ":") {
-			continue
-		}
-		f = strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-		if f != "" && !strings.ContainsAny(f, `"+-*?~^/\()[]{}`) {
-			words = append(words, f)
-		}
-	}
-	return words
 }
 
 func hitFrom(m *search.DocumentMatch) Hit {

@@ -98,7 +98,7 @@ func TestBigBriefing(t *testing.T) {
 	if got := strings.Count(pm.Text, "close:     reciprocal close p-"); got != 200 {
 		t.Errorf("text has %d prompts, want 200", got)
 	}
-	if !strings.HasPrefix(m.Subject, "reciprocal: 200 consult prompts, 5 vulnerabilities on the clock, 10 stage changes — ") {
+	if !strings.HasPrefix(m.Subject, "reciprocal: 200 consult prompts, 5 vulnerabilities in their SLA window, 10 stage changes — ") {
 		t.Errorf("subject = %q", m.Subject)
 	}
 	// Platinum clients (00, 03, 06, 09) come first.

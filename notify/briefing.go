@@ -2,10 +2,11 @@
 // remembers what was sent.
 //
 // The input is a Briefing: what one day's e-mail reports, in the order the
-// maintainer reads it (vulnerabilities on the clock, consult prompts grouped
-// by client, proposals changing stage, then the health of the syncs). It is
-// plain data, filled by whoever gathers it (package notify/report, from the
-// store and the prompt queue); notify does not know where it comes from.
+// maintainer reads it (open SLA requests, vulnerabilities in their SLA
+// window, consult prompts grouped by client, proposals changing stage, then
+// the health of the syncs). It is plain data, filled by whoever gathers it
+// (package notify/report, from the store and the prompt queue); notify does
+// not know where it comes from.
 //
 // Compose turns a Briefing into a MIME message (text and HTML alternatives).
 // The Outbox keeps each day's message in the store from the moment it is
@@ -37,6 +38,9 @@ type Briefing struct {
 	// moment deadlines are measured from.
 	Now time.Time
 
+	// Requests are the clients' open requests under the vulnerability
+	// SLA, with their deadlines.
+	Requests     []SLARequest
 	Vulns        []VulnAlert
 	Clients      []ClientPrompts
 	StageChanges []StageChange
@@ -47,8 +51,20 @@ type Briefing struct {
 	HistoryRecorded int
 }
 
-// A VulnAlert is a vulnerability touching the concerns of one or more
-// clients, whose response clock is running.
+// An SLARequest is a client's request for help about a vulnerability,
+// not answered yet.
+type SLARequest struct {
+	ID       string // r1
+	Client   string
+	Vuln     string // GO-2026-4951
+	Summary  string // the vulnerability's summary
+	Note     string // what they asked
+	Asked    time.Time
+	Deadline time.Time // when the answer is owed
+}
+
+// A VulnAlert is a vulnerability that qualifies for the SLA of one or
+// more clients, whose window to ask is open.
 type VulnAlert struct {
 	ID        string   // GO-2026-4321
 	Aliases   []string // CVE and GHSA IDs
@@ -59,14 +75,14 @@ type VulnAlert struct {
 	Clients   []VulnClient
 }
 
-// A VulnClient is one client a vulnerability touches, and the deadline
-// their tier's SLA sets for answering them.
+// A VulnClient is one client whose SLA covers a vulnerability, and when
+// their window to ask closes.
 type VulnClient struct {
 	Client  string
 	Tier    string
-	Concern string // summary of the concern it touches
-	// Deadline is when the client is owed an answer. Zero means
-	// Published plus the SLA of Tier (Options.SLA).
+	Concern string // summary of the concern it touches, if any
+	// Deadline is when the client's window to ask closes. Zero means
+	// Published plus Options.SLA(Tier).
 	Deadline time.Time
 }
 
@@ -127,6 +143,19 @@ type Prompt struct {
 	Packages []string
 	Terms    []string
 	Snippet  index.Snippet
+
+	// Members are the items of the prompt's topic that matched, newest
+	// first, when there are more than one.
+	Members []Member
+}
+
+// A Member is one item of a prompt's topic.
+type Member struct {
+	ItemID string
+	Title  string
+	Kind   string
+	Status string // state, or proposal stage
+	Why    string // "crypto/tls; terms session, ticket"
 }
 
 // A StageChange is a proposal touching a watched package that moved from
@@ -176,7 +205,7 @@ func (b *Briefing) Failing() []SourceHealth {
 // vulnerability, prompt, stage change or history to report, and every
 // source syncing.
 func (b *Briefing) Empty() bool {
-	return len(b.Vulns) == 0 && b.PromptCount() == 0 && len(b.StageChanges) == 0 &&
+	return len(b.Requests) == 0 && len(b.Vulns) == 0 && b.PromptCount() == 0 && len(b.StageChanges) == 0 &&
 		b.HistoryRecorded == 0 && len(b.Failing()) == 0
 }
 
@@ -214,6 +243,11 @@ func (b *Briefing) sorted(sla func(tier string) time.Duration) *Briefing {
 	}
 	slices.SortStableFunc(out.Vulns, func(x, y VulnAlert) int {
 		return cmp.Or(cmpTime(firstDeadline(x), firstDeadline(y)), cmpTime(x.Published, y.Published), strings.Compare(x.ID, y.ID))
+	})
+
+	out.Requests = slices.Clone(b.Requests)
+	slices.SortStableFunc(out.Requests, func(x, y SLARequest) int {
+		return cmp.Or(cmpTime(x.Deadline, y.Deadline), strings.Compare(x.ID, y.ID))
 	})
 
 	out.Clients = slices.Clone(b.Clients)

@@ -36,8 +36,8 @@ type Options struct {
 	// SkipEmpty makes Compose return ErrNothingToSend for an empty
 	// briefing instead of a "nothing needs you today" message.
 	SkipEmpty bool
-	// SLA, if set, gives the response time owed to a client of a tier; it
-	// fills the deadlines a VulnClient leaves zero.
+	// SLA, if set, gives the window of a client of a tier; it fills the
+	// deadlines a VulnClient leaves zero.
 	SLA func(tier string) time.Duration
 	// CloseCommand, if set, is shown before a prompt's ID as the command
 	// that closes it ("reciprocal close").
@@ -49,10 +49,9 @@ type Options struct {
 const fallbackFrom = "reciprocal <reciprocal@localhost>"
 
 // OptionsFrom returns the compose options set by cfg: sender and
-// recipients from [smtp], the time zone and skip_empty from [briefing], and
-// the [sla] response times.
+// recipients from [smtp], the time zone and skip_empty from [briefing].
 func OptionsFrom(cfg *configs.Config) Options {
-	o := Options{From: fallbackFrom, Location: cfg.Location(), SkipEmpty: cfg.Briefing.SkipEmpty, SLA: cfg.SLAFor}
+	o := Options{From: fallbackFrom, Location: cfg.Location(), SkipEmpty: cfg.Briefing.SkipEmpty}
 	if cfg.SMTP != nil {
 		o.From = cfg.SMTP.From
 		o.To = cfg.SMTP.To
@@ -242,8 +241,9 @@ func subject(b *Briefing, day Date) string {
 			parts = append(parts, strconv.Itoa(n)+" "+many)
 		}
 	}
+	count(len(b.Requests), "SLA request open", "SLA requests open")
 	count(b.PromptCount(), "consult prompt", "consult prompts")
-	count(len(b.Vulns), "vulnerability on the clock", "vulnerabilities on the clock")
+	count(len(b.Vulns), "vulnerability in its SLA window", "vulnerabilities in their SLA window")
 	count(len(b.StageChanges), "stage change", "stage changes")
 	count(len(b.Failing()), "source failing to sync", "sources failing to sync")
 	count(b.HistoryRecorded, "past match recorded", "past matches recorded")
@@ -259,16 +259,24 @@ func dayTime(d Date) time.Time { return d.Time(12, 0, time.UTC) }
 // The view is the briefing as both renderers show it: sorted, sanitized
 // and formatted once.
 type view struct {
-	Subject string
-	Heading string
-	Summary string
-	Empty   bool
-	History string
-	Vulns   []vulnView
-	Clients []clientView
-	Stages  []stageView
-	Health  []healthView
-	SyncOK  string // one line when every source is syncing
+	Subject  string
+	Heading  string
+	Summary  string
+	Empty    bool
+	History  string
+	Requests []requestView
+	Vulns    []vulnView
+	Clients  []clientView
+	Stages   []stageView
+	Health   []healthView
+	SyncOK   string // one line when every source is syncing
+}
+
+type requestView struct {
+	ID, Client, Vuln, Summary string
+	Note, Asked, Deadline     string
+	Left                      string
+	Overdue                   bool
 }
 
 type vulnView struct {
@@ -305,6 +313,11 @@ type promptView struct {
 	SnippetHTML        template.HTML
 	Matched            bool
 	HasTold, HasReason bool
+	Members            []memberView
+}
+
+type memberView struct {
+	ItemID, Title, Kind, Status, Why string
 }
 
 type stageView struct {
@@ -348,8 +361,11 @@ func newView(b *Briefing, day Date, now time.Time, opts Options) *view {
 		}
 		return strconv.Itoa(n) + " " + many
 	}
+	if n := len(b.Requests); n > 0 {
+		summary = append(summary, plural(n, "SLA request open", "SLA requests open"))
+	}
 	if n := len(b.Vulns); n > 0 {
-		summary = append(summary, plural(n, "vulnerability on the clock", "vulnerabilities on the clock"))
+		summary = append(summary, plural(n, "vulnerability in its SLA window", "vulnerabilities in their SLA window"))
 	}
 	if n := b.PromptCount(); n > 0 {
 		clients := 0
@@ -375,6 +391,21 @@ func newView(b *Briefing, day Date, now time.Time, opts Options) *view {
 		if b.HistoryRecorded == 1 {
 			v.History = "First run: 1 older match was recorded as history rather than prompted. 'reciprocal client ID' shows it."
 		}
+	}
+
+	for _, r := range b.Requests {
+		left := r.Deadline.Sub(now)
+		v.Requests = append(v.Requests, requestView{
+			ID:       oneLine(r.ID),
+			Client:   oneLine(r.Client),
+			Vuln:     oneLine(r.Vuln),
+			Summary:  oneLine(r.Summary),
+			Note:     oneLine(r.Note),
+			Asked:    when(r.Asked),
+			Deadline: when(r.Deadline),
+			Left:     formatDuration(left),
+			Overdue:  left < 0,
+		})
 	}
 
 	for _, a := range b.Vulns {
@@ -453,6 +484,12 @@ func newView(b *Briefing, day Date, now time.Time, opts Options) *view {
 			if p.Snippet != "" {
 				pv.SnippetText = p.Snippet.Text()
 				pv.SnippetHTML = template.HTML(p.Snippet.HTML()) // Snippet.HTML escapes the tracker's text
+			}
+			for _, m := range p.Members {
+				pv.Members = append(pv.Members, memberView{
+					ItemID: oneLine(m.ItemID), Title: oneLine(m.Title), Kind: oneLine(m.Kind),
+					Status: oneLine(m.Status), Why: oneLine(m.Why),
+				})
 			}
 			pv.HasTold = pv.Told != ""
 			pv.Matched = pv.Packages != "" || pv.Terms != "" || pv.SnippetText != ""

@@ -19,7 +19,7 @@ func TestComposeSections(t *testing.T) {
 	}
 	pm := parseMessage(t, m.Raw)
 
-	wantSubject := "reciprocal: 4 consult prompts, 1 vulnerability on the clock, 1 stage change, 1 source failing to sync — Tue 24 Nov"
+	wantSubject := "reciprocal: 4 consult prompts, 1 vulnerability in its SLA window, 1 stage change, 1 source failing to sync — Tue 24 Nov"
 	if got := subjectOf(t, pm.Header); got != wantSubject || m.Subject != wantSubject {
 		t.Errorf("subject = %q (Message.Subject %q)\nwant %q", got, m.Subject, wantSubject)
 	}
@@ -54,15 +54,15 @@ func TestComposeSections(t *testing.T) {
 	// then stage changes; then the footer.
 	inOrder(t, "text", pm.Text,
 		"Briefing for Tuesday 24 November 2026",
-		"1 vulnerability on the clock, 4 consult prompts for 3 clients, 1\nproposal changing stage, 1 source failing to sync.",
-		"VULNERABILITIES ON THE CLOCK",
+		"1 vulnerability in its SLA window, 4 consult prompts for 3 clients, 1\nproposal changing stage, 1 source failing to sync.",
+		"VULNERABILITIES IN THEIR SLA WINDOW",
 		"GO-2026-4321: Session ticket keys leak through resumption in crypto/tls",
 		"published Tue 24 Nov 06:10 · CVE-2026-12345 · crypto/tls",
 		"https://pkg.go.dev/vuln/GO-2026-4321",
-		"* Initech (silver): OVERDUE by 2h (answer was due Tue 24 Nov 07:00)",
-		"* Acme (platinum): answer by Tue 24 Nov 12:10, 3h 10m left",
+		"* Initech (silver): window closed Tue 24 Nov 07:00",
+		"* Acme (platinum): may ask until Tue 24 Nov 12:10, 3h 10m left",
 		"concern: session resumption across a fleet",
-		"* Globex (gold): answer by Wed 25 Nov 06:10, 21h 10m left",
+		"* Globex (gold): may ask until Wed 25 Nov 06:10, 21h 10m left",
 		"CONSULT PROMPTS",
 		"Acme (platinum) · 2 prompts",
 		"ask: alice@acme.example, bob@acme.example",
@@ -99,10 +99,10 @@ func TestComposeSections(t *testing.T) {
 
 	inOrder(t, "html", pm.HTML,
 		"<title>reciprocal: 4 consult prompts",
-		"Vulnerabilities on the clock",
+		"Vulnerabilities in their SLA window",
 		`<a href="https://pkg.go.dev/vuln/GO-2026-4321"`,
-		"<strong>Initech</strong> (silver)", "overdue by 2h",
-		"<strong>Acme</strong> (platinum)", "answer by Tue 24 Nov 12:10", "3h 10m left",
+		"<strong>Initech</strong> (silver)", "window closed Tue 24 Nov 07:00",
+		"<strong>Acme</strong> (platinum)", "may ask until Tue 24 Nov 12:10", "3h 10m left",
 		"<strong>Globex</strong> (gold)",
 		"Consult prompts",
 		"Acme", "ask: alice@acme.example, bob@acme.example",
@@ -206,8 +206,8 @@ func TestSubject(t *testing.T) {
 	}{
 		{Briefing{}, "reciprocal: nothing needs you today — Mon 23 Nov"},
 		{Briefing{Clients: prompts(1)}, "reciprocal: 1 consult prompt — Mon 23 Nov"},
-		{Briefing{Clients: prompts(5), Vulns: make([]VulnAlert, 1)}, "reciprocal: 5 consult prompts, 1 vulnerability on the clock — Mon 23 Nov"},
-		{Briefing{Vulns: make([]VulnAlert, 2)}, "reciprocal: 2 vulnerabilities on the clock — Mon 23 Nov"},
+		{Briefing{Clients: prompts(5), Vulns: make([]VulnAlert, 1)}, "reciprocal: 5 consult prompts, 1 vulnerability in its SLA window — Mon 23 Nov"},
+		{Briefing{Vulns: make([]VulnAlert, 2)}, "reciprocal: 2 vulnerabilities in their SLA window — Mon 23 Nov"},
 		{Briefing{StageChanges: make([]StageChange, 1)}, "reciprocal: 1 stage change — Mon 23 Nov"},
 		{Briefing{StageChanges: make([]StageChange, 3), Clients: prompts(0)}, "reciprocal: 3 stage changes — Mon 23 Nov"},
 		{Briefing{HistoryRecorded: 1}, "reciprocal: 1 past match recorded — Mon 23 Nov"},
@@ -266,6 +266,7 @@ func TestHostileTrackerText(t *testing.T) {
 		}},
 		StageChanges: []StageChange{{ItemID: "golang/go#2", Title: crlf + script, URL: "data:text/html,<script>alert(1)</script>", From: img, To: script, At: now, Clients: []string{crlf}}},
 		Health:       []SourceHealth{{Source: "github" + crlf, LastError: script + crlf + esc, FailingSince: now}},
+		Requests:     []SLARequest{{ID: "r1" + crlf, Client: "Acme" + img, Vuln: "GO-1" + esc, Summary: script, Note: crlf + bidi, Asked: now, Deadline: now.Add(time.Hour)}},
 	}
 	opts := testOptions(rome)
 	opts.From = "\"evil\r\nBcc: victim@example.com\" <me@example.com>"
@@ -396,4 +397,32 @@ func TestSummaryCountsClientsWithPrompts(t *testing.T) {
 	if !strings.Contains(m.Text, "4 consult prompts for 3 clients") || strings.Contains(m.Text, "Quiet Corp") {
 		t.Errorf("a client without prompts is counted or shown:\n%s", m.Text)
 	}
+}
+
+func TestComposeSLARequests(t *testing.T) {
+	rome := mustLoad(t, "Europe/Rome")
+	now := time.Date(2026, 11, 24, 13, 0, 0, 0, rome)
+	b := &Briefing{Now: now, Requests: []SLARequest{
+		{ID: "r2", Client: "Globex", Vuln: "GO-2026-4952", Summary: "HTTP/2 flood", Asked: now.Add(-7 * time.Hour), Deadline: now.Add(-time.Hour)},
+		{ID: "r1", Client: "Acme CDN", Vuln: "GO-2026-4951", Summary: "Ticket reuse", Note: "are we affected?", Asked: now.Add(-2 * time.Hour), Deadline: now.Add(4 * time.Hour)},
+	}}
+	m, err := Compose(b, testOptions(rome))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "reciprocal: 2 SLA requests open — Tue 24 Nov"; m.Subject != want {
+		t.Errorf("subject = %q, want %q", m.Subject, want)
+	}
+	pm := parseMessage(t, m.Raw)
+	// The overdue one first, then by deadline.
+	inOrder(t, "text", pm.Text,
+		"SLA REQUESTS OPEN",
+		"r2  Globex about GO-2026-4952: HTTP/2 flood",
+		"  OVERDUE by 1h (answer was due Tue 24 Nov 12:00; asked Tue 24 Nov 06:00)",
+		"r1  Acme CDN about GO-2026-4951: Ticket reuse",
+		"  answer by Tue 24 Nov 17:00, 4h left (asked Tue 24 Nov 11:00)",
+		"  they asked: are we affected?",
+		"  close it:   reciprocal sla answer r1 --note ...",
+	)
+	inOrder(t, "html", pm.HTML, "SLA requests open", "overdue by 1h", "answer by Tue 24 Nov 17:00", "4h left")
 }

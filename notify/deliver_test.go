@@ -158,16 +158,16 @@ func TestDeliverEndToEnd(t *testing.T) {
 	if id1 != id2 || id2 != "briefing-2026-11-24.reciprocal@example.com" || id2 != res.Entry.MessageID {
 		t.Errorf("Message-ID across retries: %q then %q (entry %q)", id1, id2, res.Entry.MessageID)
 	}
-	if s := subjectOf(t, pm.Header); !strings.HasPrefix(s, "reciprocal: 4 consult prompts, 1 vulnerability on the clock") {
+	if s := subjectOf(t, pm.Header); !strings.HasPrefix(s, "reciprocal: 4 consult prompts, 1 vulnerability in its SLA window") {
 		t.Errorf("subject = %q", s)
 	}
 	inOrder(t, "received text", pm.Text,
-		"VULNERABILITIES ON THE CLOCK", "GO-2026-4321", "Acme (platinum): answer by Tue 24 Nov 12:10, 3h 10m left",
+		"VULNERABILITIES IN THEIR SLA WINDOW", "GO-2026-4321", "Acme (platinum): may ask until Tue 24 Nov 12:10, 3h 10m left",
 		"CONSULT PROMPTS", "Acme (platinum) · 2 prompts", "[high priority]", "Globex (gold)", "Initech (silver)",
 		"PROPOSALS CHANGING STAGE", "active → likely-accept",
 		"-- ", "Sync: gerrit go-review: FAILING", "Sync: github golang/go: ok")
 	inOrder(t, "received html", pm.HTML,
-		"Vulnerabilities on the clock", "GO-2026-4321", "3h 10m left",
+		"Vulnerabilities in their SLA window", "GO-2026-4321", "3h 10m left",
 		"Consult prompts", "Acme", "high priority", "Globex", "Initech",
 		"Proposals changing stage", "likely-accept",
 		"Sync: gerrit go-review", "FAILING", "Sync: github golang/go")

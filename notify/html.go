@@ -27,8 +27,22 @@ var htmlTemplate = template.Must(template.New("briefing").Parse(`<!DOCTYPE html>
 <p style="margin:0 0 16px;padding:8px 12px;background:#ddf4ff;border-radius:6px;">{{.}}</p>
 {{- end}}
 
+{{- with .Requests}}
+<h2 style="font-size:16px;margin:24px 0 8px;text-transform:uppercase;letter-spacing:0.04em;color:#cf222e;">SLA requests open</h2>
+{{- range .}}
+<div style="background:#ffffff;border:1px solid #d0d7de;border-left:4px solid #cf222e;border-radius:6px;padding:10px 14px;margin:0 0 12px;">
+<div style="font-weight:600;">{{.ID}} · {{.Client}} about {{.Vuln}}: {{.Summary}}</div>
+<div>{{if .Overdue}}<span style="color:#cf222e;font-weight:600;">overdue by {{.Left}}</span> (answer was due {{.Deadline}}){{else}}answer by {{.Deadline}}, <span style="font-weight:600;">{{.Left}} left</span>{{end}} <span style="font-size:13px;color:#57606a;">(asked {{.Asked}})</span></div>
+{{- with .Note}}
+<div style="font-size:13px;color:#57606a;">they asked: <q style="font-style:italic;">{{.}}</q></div>
+{{- end}}
+<div style="font-size:13px;color:#57606a;">close it: <code>reciprocal sla answer {{.ID}} --note …</code></div>
+</div>
+{{- end}}
+{{- end}}
+
 {{- with .Vulns}}
-<h2 style="font-size:16px;margin:24px 0 8px;text-transform:uppercase;letter-spacing:0.04em;color:#cf222e;">Vulnerabilities on the clock</h2>
+<h2 style="font-size:16px;margin:24px 0 8px;text-transform:uppercase;letter-spacing:0.04em;color:#cf222e;">Vulnerabilities in their SLA window</h2>
 {{- range .}}
 <div style="background:#ffffff;border:1px solid #d0d7de;border-left:4px solid #cf222e;border-radius:6px;padding:10px 14px;margin:0 0 12px;">
 <div style="font-weight:600;">{{if .Href}}<a href="{{.Href}}" style="color:#0969da;text-decoration:none;">{{.ID}}</a>{{else}}{{.ID}}{{end}}: {{.Summary}}</div>
@@ -37,7 +51,7 @@ var htmlTemplate = template.Must(template.New("briefing").Parse(`<!DOCTYPE html>
 <ul style="margin:8px 0 0;padding-left:20px;">
 {{- range .}}
 <li style="margin:2px 0;"><strong>{{.Client}}</strong>{{with .Tier}} ({{.}}){{end}}
-{{- if .NoDeadline}}{{else if .Overdue}}: <span style="color:#cf222e;font-weight:600;">overdue by {{.Left}}</span> (answer was due {{.Deadline}}){{else}}: answer by {{.Deadline}}, <span style="font-weight:600;">{{.Left}} left</span>{{end}}
+{{- if .NoDeadline}}{{else if .Overdue}}: window closed {{.Deadline}}{{else}}: may ask until {{.Deadline}}, <span style="font-weight:600;">{{.Left}} left</span>{{end}}
 {{- with .Concern}}<br><span style="font-size:13px;color:#57606a;">concern: {{.}}</span>{{end}}</li>
 {{- end}}
 </ul>
@@ -72,6 +86,9 @@ var htmlTemplate = template.Must(template.New("briefing").Parse(`<!DOCTYPE html>
 {{- if .Matched}}
 <tr><td style="padding:1px 10px 1px 0;color:#57606a;vertical-align:top;white-space:nowrap;">matched</td><td style="padding:1px 0;">{{with .Packages}}<code>{{.}}</code>{{end}}{{if and .Packages .Terms}}; {{end}}{{with .Terms}}terms {{.}}{{end}}
 {{- with .SnippetHTML}}<div style="font-size:13px;color:#57606a;margin-top:2px;">{{.}}</div>{{end}}</td></tr>
+{{- end}}
+{{- with .Members}}
+<tr><td style="padding:1px 10px 1px 0;color:#57606a;vertical-align:top;white-space:nowrap;">topic</td><td style="padding:1px 0;font-size:13px;">{{range .}}<div>{{.Kind}} {{.ItemID}}{{with .Status}}, {{.}}{{end}}: {{.Title}}{{with .Why}} <span style="color:#57606a;">({{.}})</span>{{end}}</div>{{end}}</td></tr>
 {{- end}}
 {{- with .Close}}
 <tr><td style="padding:1px 10px 1px 0;color:#57606a;vertical-align:top;white-space:nowrap;">close</td><td style="padding:1px 0;"><code>{{.}}</code></td></tr>

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -41,8 +42,27 @@ func renderText(v *view) string {
 		line(wrap(v.History, textWidth, ""))
 	}
 
+	if len(v.Requests) > 0 {
+		heading("SLA REQUESTS OPEN")
+		for i, r := range v.Requests {
+			if i > 0 {
+				line()
+			}
+			line(r.ID, "  ", r.Client, " about ", r.Vuln, ": ", r.Summary)
+			if r.Overdue {
+				line("  OVERDUE by ", r.Left, " (answer was due ", r.Deadline, "; asked ", r.Asked, ")")
+			} else {
+				line("  answer by ", r.Deadline, ", ", r.Left, " left (asked ", r.Asked, ")")
+			}
+			if r.Note != "" {
+				line("  they asked: ", wrap(r.Note, textWidth-14, "              "))
+			}
+			line("  close it:   reciprocal sla answer ", r.ID, " --note ...")
+		}
+	}
+
 	if len(v.Vulns) > 0 {
-		heading("VULNERABILITIES ON THE CLOCK")
+		heading("VULNERABILITIES IN THEIR SLA WINDOW")
 		for i, a := range v.Vulns {
 			if i > 0 {
 				line()
@@ -68,9 +88,9 @@ func renderText(v *view) string {
 				case c.NoDeadline:
 					line("  * ", who)
 				case c.Overdue:
-					line("  * ", who, ": OVERDUE by ", c.Left, " (answer was due ", c.Deadline, ")")
+					line("  * ", who, ": window closed ", c.Deadline)
 				default:
-					line("  * ", who, ": answer by ", c.Deadline, ", ", c.Left, " left")
+					line("  * ", who, ": may ask until ", c.Deadline, ", ", c.Left, " left")
 				}
 				if c.Concern != "" {
 					line("      concern: ", wrap(c.Concern, textWidth-15, "               "))
@@ -141,6 +161,21 @@ func renderText(v *view) string {
 				}
 				if p.SnippetText != "" {
 					line(pad, "           ", wrap(p.SnippetText, textWidth-16, pad+"           "))
+				}
+				for i, m := range p.Members {
+					label := "           "
+					if i == 0 {
+						label = fmt.Sprintf("%-11s", "topic:")
+					}
+					d := m.Kind + " " + m.ItemID
+					if m.Status != "" {
+						d += ", " + m.Status
+					}
+					d += ": " + m.Title
+					if m.Why != "" {
+						d += " (" + m.Why + ")"
+					}
+					line(pad, label, wrap(d, textWidth-16, pad+"             "))
 				}
 				if p.Close != "" {
 					line(pad, "close:     ", p.Close)

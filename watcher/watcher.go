@@ -14,6 +14,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
+	"github.com/reciprocal-access/reciprocal/watcher/topic"
 )
 
 // A Normalizer turns stored records into items, with the normalizer of
@@ -184,3 +185,79 @@ func (d *Data) Item(id string) (index.Item, []byte, error) {
 
 // ErrNotFound reports an item ID that the store does not hold.
 var ErrNotFound = errors.New("not in the store")
+
+// A Related item is another item of an item's topic (package
+// watcher/topic).
+type Related struct {
+	ID    string `json:"id"`
+	Kind  string `json:"kind,omitempty"`
+	Title string `json:"title,omitempty"`
+	State string `json:"state,omitempty"`
+	// Via is the link kind when one of the two names the other ("fixes",
+	// "backport"), or empty when they meet through other items or a
+	// shared Change-Id or reference.
+	Via string `json:"via,omitempty"`
+	// Stored is false for an item that a link names but that has not
+	// been synced.
+	Stored bool `json:"stored"`
+}
+
+// Related returns the topic of the item with the given ID and the other
+// items of that topic, sorted by ID. Topics are as the matcher last linked
+// them.
+func (d *Data) Related(id string) (string, []Related, error) {
+	var tid string
+	var out []Related
+	err := d.Store.View(func(tx *store.Tx) error {
+		var err error
+		if tid, err = topic.Of(tx, id); err != nil {
+			return err
+		}
+		members, err := topic.Members(tx, tid)
+		if err != nil {
+			return err
+		}
+		edges, err := topic.Edges(tx, id)
+		if err != nil {
+			return err
+		}
+		via := map[string]string{}
+		for _, e := range edges {
+			via[e.To] = e.Kind
+		}
+		for _, m := range members {
+			if m == id {
+				continue
+			}
+			r := Related{ID: m, Via: via[m]}
+			if r.Via == "" {
+				back, err := topic.Edges(tx, m)
+				if err != nil {
+					return err
+				}
+				for _, e := range back {
+					if e.To == id {
+						r.Via = e.Kind + " (from " + m + ")"
+					}
+				}
+			}
+			rec, ok, err := tx.Item(m)
+			if err != nil {
+				return err
+			}
+			if ok {
+				it, err := d.Norm.Item(tx, rec)
+				if err != nil {
+					return err
+				}
+				r.Kind, r.Title, r.State, r.Stored = it.Kind, it.Title, it.State, true
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("related items of %s: %w", id, err)
+	}
+	return tid, out, nil
+}

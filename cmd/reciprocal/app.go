@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/outfile"
@@ -138,8 +140,32 @@ func (a *app) normalizer() *watcher.Normalizer {
 	return n
 }
 
-// openData opens the data directory for reading or writing.
+// openData opens the data directory for reading or writing. An index built
+// with another text analysis is rebuilt by a writer, which says so on
+// stderr; a reader warns that results may be wrong and says what to run.
 func (a *app) openData(write bool) (*watcher.Data, error) {
+	d, err := a.openDataAsIs(write)
+	if err != nil || !d.Index.Stale() {
+		return d, err
+	}
+	stale := &index.StaleError{Version: d.Index.Analysis()}
+	if !write {
+		fmt.Fprintf(a.stderr, "reciprocal: warning: %v: results may miss items\nhint: run 'reciprocal reindex'\n", stale)
+		return d, nil
+	}
+	fmt.Fprintf(a.stderr, "reciprocal: %v: rebuilding the index from the store\n", stale)
+	n, err := d.Reindex(context.Background())
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("rebuild the index: %w", err)
+	}
+	fmt.Fprintf(a.stderr, "reciprocal: rebuilt the index: %d items\n", n)
+	return d, nil
+}
+
+// openDataAsIs opens the data directory for reading or writing, whatever
+// the index's text analysis.
+func (a *app) openDataAsIs(write bool) (*watcher.Data, error) {
 	dir, err := a.dataDir()
 	if err != nil {
 		return nil, err

@@ -221,7 +221,11 @@ trusting it, with the concern's prompts so far.`,
 			cfg, err := configs.Load(path)
 			switch {
 			case err == nil:
-				fmt.Fprintf(w, "config:   %s: ok\n", path)
+				if err := cfg.CheckClients(); err != nil {
+					problems = append(problems, err)
+				} else {
+					fmt.Fprintf(w, "config:   %s: ok\n", path)
+				}
 			case errors.Is(err, fs.ErrNotExist) && !explicit:
 				cfg = configs.Default()
 				cfg.Path = ""

@@ -149,11 +149,13 @@ func (a *app) reindexCommand() *cobra.Command {
 		Use:   "reindex",
 		Short: "Rebuild the search index from the store",
 		Long: `Reindex throws the Bleve index away and rebuilds it from the raw JSON in the
-store. Run it after upgrading reciprocal, or if the index is damaged.`,
+store. Run it after upgrading reciprocal, or if the index is damaged.
+Commands that write (sync, match, run) rebuild an index built with an older
+text analysis themselves.`,
 		Example: "  reciprocal reindex",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := a.openData(true)
+			d, err := a.openDataAsIs(true)
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/reciprocal-access/reciprocal/notify/smtptest"
@@ -58,6 +59,7 @@ func TestScript(t *testing.T) {
 			"fakegerrit": cmdFakeGerrit,
 			"fakevulndb": cmdFakeVulnDB,
 			"received":   cmdReceived,
+			"oldindex":   cmdOldIndex,
 		},
 		RequireExplicitExec: true,
 	})
@@ -164,4 +166,16 @@ func cmdReceived(ts *testscript.TestScript, neg bool, args []string) {
 	if len(msgs) > 0 {
 		ts.Check(os.WriteFile(ts.MkAbs("received.eml"), msgs[len(msgs)-1].Data, 0o644))
 	}
+}
+
+// cmdOldIndex makes the index in data directory DIR look like one built by
+// the first release, which recorded no text analysis version: "oldindex DIR".
+func cmdOldIndex(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: oldindex DIR")
+	}
+	b, err := bleve.Open(filepath.Join(ts.MkAbs(args[0]), "index"))
+	ts.Check(err)
+	ts.Check(b.DeleteInternal([]byte("reciprocal.analysis")))
+	ts.Check(b.Close())
 }

@@ -118,7 +118,12 @@ func (a *app) printMatch(res *match.Result, profiles configs.Profiles) {
 		names[p.ID] = p.Name
 	}
 	show := func(label string, p *queue.Prompt) {
-		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", label, p.ID, names[p.Client], p.Concern, p.Item.ID, oneLine(p.Item.Title))
+		// The item of the trigger, which need not be the topic's lead.
+		it := p.Item
+		if m := p.Member(p.Trigger().Item); m != nil {
+			it = m.Item
+		}
+		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", label, p.ID, names[p.Client], p.Concern, it.ID, oneLine(it.Title))
 		fmt.Fprintf(a.stdout, "%-9s %s  %s\n", "", strings.Repeat(" ", len(p.ID)), oneLine(p.Trigger().Description))
 	}
 	for _, p := range res.New {
@@ -126,6 +131,21 @@ func (a *app) printMatch(res *match.Result, profiles configs.Profiles) {
 	}
 	for _, p := range res.Reopened {
 		show("reopened", p)
+	}
+	fresh := map[string]bool{}
+	for _, p := range res.New {
+		fresh[p.ID] = true
+	}
+	for _, j := range res.Joined {
+		if !fresh[j.Prompt.ID] && (j.Prompt.State == queue.Open || j.Prompt.State == queue.Snoozed) {
+			fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s joins its topic\n", "joined", j.Prompt.ID, names[j.Prompt.Client], j.Prompt.Concern, j.Item)
+		}
+	}
+	for _, p := range res.Merged {
+		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  is part of %s now: their topics joined\n", "merged", p.ID, names[p.Client], p.Concern, p.MergedInto)
+	}
+	if res.Migrated > 0 {
+		fmt.Fprintf(a.stdout, "rewrote %s for topics (one prompt per client, concern and topic)\n", plural(res.Migrated, "prompt"))
 	}
 	fmt.Fprintf(a.stdout, "%d new, %d re-opened; %d older matches recorded as history (look-back %s)\n",
 		len(res.New), len(res.Reopened), res.History, formatDays(time.Duration(cfg.Matching.Lookback)))

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -19,12 +20,13 @@ func init() {
 }
 
 // stateNames are the values --state accepts.
-var stateNames = []string{"open", "snoozed", "done", "dismissed", "history", "all"}
+var stateNames = []string{"open", "snoozed", "done", "dismissed", "history", "merged", "withdrawn", "all"}
 
 func (a *app) queueCommand() *cobra.Command {
 	var (
 		client, state string
 		asJSON        bool
+		byPrompt      bool
 		limit         int
 	)
 	c := &cobra.Command{
@@ -32,8 +34,15 @@ func (a *app) queueCommand() *cobra.Command {
 		Short: "List consult prompts: whom to ask, about what, and why",
 		Long: `Queue lists the open consult prompts, most pressing first: platinum clients
 before gold before silver, high-priority concerns first, then the newest
-trigger. Each says whom to ask, about which item, what happened, what the client
-told you and when, and why the item matched.
+trigger. There is one prompt per client, concern and topic: an issue, its CLs,
+backports, release-branch cherry-picks, the vulnerability entry or a proposal
+and its design doc are one story. Each says whom to ask, about which topic
+(every item of it that matched, newest first), what happened, what the client
+told you and when, and why each item matched.
+
+--json prints one object per matched item (its prompt's id, topic, lead and
+members repeated on each), so that scripts counting items see all of them;
+--json --by-prompt prints one object per prompt.
 
 Act on a prompt with 'reciprocal queue done|snooze|dismiss|reopen ID', or see
 all of it with 'reciprocal queue show ID'.`,
@@ -49,7 +58,7 @@ all of it with 'reciprocal queue show ID'.`,
 			switch state {
 			case "all":
 				f.States = queue.States
-			case "open", "snoozed", "done", "dismissed", "history":
+			case "open", "snoozed", "done", "dismissed", "history", "merged", "withdrawn":
 				f.States = []queue.State{queue.State(state)}
 			default:
 				return usagef("--state %q: want one of %s", state, strings.Join(stateNames, ", "))
@@ -71,11 +80,17 @@ all of it with 'reciprocal queue show ID'.`,
 			if err != nil {
 				return err
 			}
+			if byPrompt && !asJSON {
+				return usagef("--by-prompt goes with --json")
+			}
 			if asJSON {
-				if es == nil {
-					es = []queue.Entry{}
+				if byPrompt {
+					if es == nil {
+						es = []queue.Entry{}
+					}
+					return a.printJSON(es)
 				}
-				return a.printJSON(es)
+				return a.printJSON(queue.Rows(es))
 			}
 			if len(es) == 0 {
 				what := state + " prompts"
@@ -107,7 +122,8 @@ all of it with 'reciprocal queue show ID'.`,
 	c.Flags().IntVarP(&limit, "limit", "n", 0, "show only the N most pressing (0: all)")
 	c.Flags().StringVar(&client, "client", "", "only this client's prompts")
 	c.Flags().StringVar(&state, "state", "open", "prompts in this state: "+strings.Join(stateNames, ", "))
-	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of prompts")
+	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array, one object per matched item")
+	c.Flags().BoolVar(&byPrompt, "by-prompt", false, "with --json: one object per prompt")
 	c.AddCommand(a.queueShowCommand(), a.queueDoneCommand(), a.queueSnoozeCommand(), a.queueDismissCommand(), a.queueReopenCommand())
 	return c
 }
@@ -125,7 +141,11 @@ func unknownClient(id string, profiles configs.Profiles) error {
 func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 	w := a.stdout
 	loc := a.location()
-	fmt.Fprintf(w, "%s  [%s/%s]  Ask %s about %s\n", e.ID, e.Client.Tier, e.Concern.Priority, e.Client.Name, e.Item.ID)
+	about := e.Item.ID
+	if n := len(e.Members); n > 1 {
+		about += fmt.Sprintf(" (topic of %d items)", n)
+	}
+	fmt.Fprintf(w, "%s  [%s/%s]  Ask %s about %s\n", e.ID, e.Client.Tier, e.Concern.Priority, e.Client.Name, about)
 	who := e.Client.Name
 	if len(e.Client.Contacts) > 0 {
 		who += ": " + strings.Join(e.Client.Contacts, ", ")
@@ -141,7 +161,10 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 		fmt.Fprintf(w, "  trigger:  %s  %s\n", e.Trigger.At.In(loc).Format("2006-01-02 15:04"), e.Trigger.Description)
 	}
 	fmt.Fprintf(w, "  told:     %s\n", told(e))
-	fmt.Fprintf(w, "  why:      %s\n", why(&e.Reasons))
+	fmt.Fprintf(w, "  why:      %s\n", report.Why(&e.Reasons))
+	if e.MergedInto != "" {
+		fmt.Fprintf(w, "  merged:   its topic joined another: see %s\n", e.MergedInto)
+	}
 	if e.Reasons.Snippet != "" {
 		s := e.Reasons.Snippet.Text()
 		if isTerminal(w) {
@@ -149,15 +172,24 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 		}
 		fmt.Fprintf(w, "            %s\n", s)
 	}
+	if len(e.Members) > 1 {
+		for i := range e.Members {
+			m := &e.Members[i]
+			fmt.Fprintf(w, "  member:   %s  %s  (%s; %s)\n", m.Item.ID, oneLine(m.Item.Title), itemState(&m.Item), report.Why(&m.Reasons))
+		}
+	}
 	if !e.ClockStart.IsZero() && e.State == queue.Open {
-		if cfg, err := a.config(); err == nil {
-			deadline := e.Deadline(cfg.SLAFor)
-			left := "overdue"
-			if deadline.After(now) {
-				left = humanDuration(deadline.Sub(now)) + " left"
+		if profiles, err := a.profiles(); err == nil && profiles.Client(e.Client.ID) != nil {
+			pol, _ := a.slaPolicy(profiles)
+			if terms := pol.Terms(profiles.Client(e.Client.ID)); terms.Covered {
+				closes := e.ClockStart.Add(terms.Window)
+				left := "closed"
+				if closes.After(now) {
+					left = humanDuration(closes.Sub(now)) + " left"
+				}
+				fmt.Fprintf(w, "  sla:      published %s; they may ask until %s (%s)\n",
+					e.ClockStart.In(loc).Format("2006-01-02 15:04"), closes.In(loc).Format("2006-01-02 15:04"), left)
 			}
-			fmt.Fprintf(w, "  clock:    published %s; respond by %s (%s SLA, %s)\n",
-				e.ClockStart.In(loc).Format("2006-01-02 15:04"), deadline.In(loc).Format("2006-01-02 15:04"), e.Client.Tier, left)
 		}
 	}
 	if e.State == queue.Snoozed {
@@ -201,21 +233,6 @@ func told(e *queue.Entry) string {
 		s += " (" + e.Concern.Via + ")"
 	}
 	return s
-}
-
-// why says why an item matched: "packages crypto/tls; terms session, ticket".
-func why(r *queue.Reasons) string {
-	var parts []string
-	if len(r.Packages) > 0 {
-		parts = append(parts, "packages "+strings.Join(r.Packages, ", "))
-	}
-	if len(r.Terms) > 0 {
-		parts = append(parts, "terms "+strings.Join(r.Terms, ", "))
-	}
-	if len(parts) == 0 {
-		return "matched the concern's query"
-	}
-	return strings.Join(parts, "; ")
 }
 
 // promptArg checks a prompt ID argument: a malformed ID is an error (exit 1),

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,14 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 			if req.Limit <= 0 {
 				return usagef("-n %d: want a positive number", req.Limit)
 			}
+			for _, f := range []struct {
+				flag          string
+				values, valid []string
+			}{{"--kind", req.Kinds, index.Kinds}, {"--state", req.States, index.States}, {"--stage", req.Stages, index.Stages}} {
+				if err := oneOf(f.flag, f.values, f.valid); err != nil {
+					return err
+				}
+			}
 			for i, p := range req.Packages {
 				if req.Packages[i] = pkgpath.Normalize(p); req.Packages[i] == "" {
 					return usagef("--package %q: not a Go import path", p)
@@ -103,9 +112,9 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 		},
 	}
 	f := c.Flags()
-	f.StringSliceVar(&req.Kinds, "kind", nil, "only these kinds: issue, pull, proposal, change, vuln")
-	f.StringSliceVar(&req.States, "state", nil, "only these states: open, closed, new, merged, abandoned, published, withdrawn")
-	f.StringSliceVar(&req.Stages, "stage", nil, "only proposals at these stages: incoming, active, likely-accept, likely-decline, final-comment, hold, accepted, declined")
+	f.StringSliceVar(&req.Kinds, "kind", nil, "only these kinds: "+strings.Join(index.Kinds, ", "))
+	f.StringSliceVar(&req.States, "state", nil, "only these states: "+strings.Join(index.States, ", "))
+	f.StringSliceVar(&req.Stages, "stage", nil, "only proposals at these stages: "+strings.Join(index.Stages, ", "))
 	f.StringSliceVar(&req.Packages, "package", nil, "only items touching these Go packages or their sub-packages (crypto/tls, x/crypto/ssh)")
 	f.StringArrayVar(&req.Labels, "label", nil, "only items with this label (repeat for several, all required)")
 	f.StringSliceVar(&req.Repos, "repo", nil, "only these repositories or Gerrit projects (golang/go, crypto)")
@@ -115,6 +124,17 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 	f.StringVar(&req.Sort, "sort", index.SortRelevance, "order: relevance or updated")
 	f.BoolVar(&asJSON, "json", false, "print a JSON array of results")
 	return c
+}
+
+// oneOf checks that every value given to flag is a valid one, so that a
+// typo is a usage error rather than a filter that silently matches nothing.
+func oneOf(flag string, values, valid []string) error {
+	for _, v := range values {
+		if !slices.Contains(valid, v) {
+			return usagef("%s %q: want one of %s", flag, v, strings.Join(valid, ", "))
+		}
+	}
+	return nil
 }
 
 func stateOf(h index.Hit) string {
@@ -141,7 +161,9 @@ func (a *app) showCommand() *cobra.Command {
 		Use:   "show ID",
 		Short: "Show one item",
 		Long: `Show prints one item: golang/go#60105 (GitHub), go-review:crypto/815480
-(Gerrit) or GO-2024-2428 (vulnerability). --raw prints the JSON as stored.`,
+(Gerrit) or GO-2024-2428 (vulnerability), with the items related to it: its
+topic, as 'reciprocal match' last linked it (the issues a CL fixes, backports,
+cherry-picks, the vulnerability entry). --raw prints the JSON as stored.`,
 		Example: `  reciprocal show golang/go#60105
   reciprocal show --raw GO-2024-2428`,
 		Args: cobra.ExactArgs(1),
@@ -169,6 +191,25 @@ func (a *app) showCommand() *cobra.Command {
 				return a.printJSON(it)
 			default:
 				printItem(a, &it)
+				tid, rel, err := d.Related(it.ID)
+				if err != nil {
+					return err
+				}
+				if len(rel) > 0 {
+					fmt.Fprintf(a.stdout, "related:  %d items of topic %s\n", len(rel), tid)
+					for _, r := range rel {
+						line := r.ID
+						if r.Stored {
+							line += "  " + oneLine(r.Title) + "  (" + r.Kind + ", " + r.State + ")"
+						} else {
+							line += "  (not synced)"
+						}
+						if r.Via != "" {
+							line += "  [" + r.Via + "]"
+						}
+						fmt.Fprintf(a.stdout, "          %s\n", line)
+					}
+				}
 			}
 			return nil
 		},

@@ -62,7 +62,7 @@ func (a *app) status() (*report.Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := a.openData(false)
+	d, err := a.openDataAsIs(false) // a stale index is reported in the status
 	if errors.Is(err, store.ErrNoStore) {
 		return report.EmptyStatus(dir), nil
 	}
@@ -130,6 +130,14 @@ func (a *app) printStatus(rep *report.Status) {
 	for _, id := range ids {
 		c := rep.Prompts[id]
 		fmt.Fprintf(w, "  %-12s %-24s %d open, %d snoozed\n", id, oneLine(c.Name), c.Open, c.Snoozed)
+	}
+
+	if len(rep.SLA) > 0 {
+		fmt.Fprintln(w, "\nSLA requests open:")
+		t := a.now()
+		for _, r := range rep.SLA {
+			fmt.Fprintf(w, "  %-4s %-12s %-20s %s\n", r.ID, r.Client, r.Vuln, slaStatus(&r.Request, t, loc))
+		}
 	}
 
 	if b := rep.Briefing; b != nil {

@@ -504,3 +504,78 @@ func Normalize(s string) string {
 	}
 	return s
 }
+
+// maxMentions caps how many package paths InText returns.
+const maxMentions = 64
+
+// InText returns the Go import paths that prose mentions, sorted and
+// without duplicates: words such as "crypto/tls", "x/crypto/ssh",
+// "golang.org/x/net/http2", "cmd/go" or "pkg.go.dev/net/http/httputil".
+// Only paths that cannot be ordinary prose are taken: standard library
+// packages of two or more elements, "cmd/..." commands and golang.org/x
+// paths. A one-element package ("errors", "time") is an English word as
+// often as a package and is never taken; neither are file paths
+// ("src/crypto/tls/conn.go") or URLs of other sites.
+func InText(text string) []string {
+	pkgs, _ := std()
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		if strings.IndexByte(w, '/') < 0 {
+			continue
+		}
+		w = strings.Trim(w, "./-_")
+		for _, host := range []string{"pkg.go.dev/", "godoc.org/"} {
+			if i := strings.Index(w, host); i >= 0 {
+				w = w[i+len(host):]
+			}
+		}
+		var p string
+		switch {
+		case strings.HasPrefix(w, "x/"), strings.HasPrefix(w, "golang.org/x/"):
+			p = Normalize(w)
+			rest := strings.TrimPrefix(p, "golang.org/x/")
+			if repo, _, _ := strings.Cut(rest, "/"); len(repo) < 2 || strings.Contains(rest, ".") {
+				p = ""
+			}
+		case strings.HasPrefix(w, "cmd/"):
+			if isCommand(w) {
+				p = w
+			}
+		case pkgs[w] && strings.IndexByte(w, '/') > 0:
+			p = w
+		}
+		if p == "" || seen[p] {
+			continue
+		}
+		seen[p] = true
+		out = append(out, p)
+		if len(out) == maxMentions {
+			break
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// isCommand reports whether p looks like a command of the Go distribution:
+// "cmd/" and lowercase elements without dots.
+func isCommand(p string) bool {
+	rest := strings.TrimPrefix(p, "cmd/")
+	if rest == "" {
+		return false
+	}
+	for elem := range strings.SplitSeq(rest, "/") {
+		if elem == "" || !isLower(elem[0]) {
+			return false
+		}
+		for i := 0; i < len(elem); i++ {
+			if !isLower(elem[i]) && !isDigit(elem[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}

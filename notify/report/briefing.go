@@ -1,12 +1,15 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/sla"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -32,9 +35,10 @@ func (e *Env) BriefingSince(day notify.Date, t time.Time) (time.Time, error) {
 }
 
 // Briefing gathers the briefing of day, composed now, from the prompt
-// queue and the sync status: vulnerabilities whose clients' clocks run,
-// every open consult prompt grouped by client, proposals that changed stage
-// and history recorded since the previous briefing, and sync health.
+// queue, the SLA requests and the sync status: open SLA requests,
+// vulnerabilities whose SLA window is open, every open consult prompt
+// grouped by client, proposals that changed stage and history recorded
+// since the previous briefing, and sync health.
 func (e *Env) Briefing(day notify.Date) (*notify.Briefing, error) {
 	b, err := e.briefing(day, e.now())
 	if err != nil {
@@ -49,17 +53,11 @@ func (e *Env) briefing(day notify.Date, t time.Time) (*notify.Briefing, error) {
 	}
 	d := e.Data
 	b := &notify.Briefing{Date: day, Now: t}
-	lookback := time.Duration(e.Config.Matching.Lookback)
 	since, err := e.BriefingSince(day, t)
 	if err != nil {
 		return nil, err
 	}
-
-	onClock, err := queue.OnTheClock(d.Store, e.Profiles, t, lookback)
-	if err != nil {
-		return nil, err
-	}
-	if b.Vulns, err = e.vulnAlerts(onClock); err != nil {
+	if b.Requests, b.Vulns, err = e.slaSections(t); err != nil {
 		return nil, err
 	}
 
@@ -102,41 +100,42 @@ func (e *Env) briefing(day notify.Date, t time.Time) (*notify.Briefing, error) {
 	return b, nil
 }
 
-// vulnAlerts groups the vulnerability prompts on the clock by
-// vulnerability, one deadline per client.
-func (e *Env) vulnAlerts(es []queue.Entry) ([]notify.VulnAlert, error) {
-	var out []notify.VulnAlert
-	at := map[string]int{}
-	for _, en := range es {
-		i, ok := at[en.Item.ID]
-		if !ok {
-			it, _, err := e.Data.Item(en.Item.ID)
-			if err != nil {
-				return nil, err
-			}
-			i = len(out)
-			at[en.Item.ID] = i
-			out = append(out, notify.VulnAlert{
-				ID:        it.ID,
-				Aliases:   it.Aliases,
-				Summary:   it.Title,
-				URL:       it.URL,
-				Packages:  it.Packages,
-				Published: en.ClockStart,
-			})
-		}
-		v := &out[i]
-		if slices.ContainsFunc(v.Clients, func(c notify.VulnClient) bool { return c.Client == en.Client.Name }) {
-			continue // one deadline per client, whichever concern matched first
-		}
-		v.Clients = append(v.Clients, notify.VulnClient{
-			Client:   en.Client.Name,
-			Tier:     en.Client.Tier,
-			Concern:  en.Concern.Summary,
-			Deadline: en.Deadline(e.Config.SLAFor),
-		})
+// slaSections gathers the briefing's open SLA requests and the
+// vulnerabilities whose window is open at t, one line per covered client.
+func (e *Env) slaSections(t time.Time) ([]notify.SLARequest, []notify.VulnAlert, error) {
+	d, pol := e.Data, e.SLAPolicy()
+	rs, err := sla.List(d.Store)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, nil
+	var reqs []notify.SLARequest
+	for _, r := range sla.OpenRequests(rs) {
+		nr := notify.SLARequest{ID: r.ID, Client: r.Client, Vuln: r.Vuln, Note: r.Note, Asked: r.Asked, Deadline: r.Deadline}
+		if p := pol.Profiles.Client(r.Client); p != nil {
+			nr.Client = p.Name
+		}
+		if it, _, err := d.Item(r.Vuln); err == nil {
+			nr.Summary = it.Title
+		}
+		reqs = append(reqs, nr)
+	}
+	qs, err := pol.OpenWindows(context.Background(), d, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	var vulns []notify.VulnAlert
+	for _, q := range qs {
+		v := notify.VulnAlert{ID: q.Item.ID, Aliases: q.Item.Aliases, Summary: q.Item.Title, URL: q.Item.URL, Packages: q.Item.Packages, Published: q.Item.Created}
+		for _, w := range q.Windows {
+			c := notify.VulnClient{Client: w.Client.Name, Tier: w.Client.Tier, Deadline: w.Closes}
+			if len(w.Touches) > 0 {
+				c.Concern = w.Touches[0].Concern.Summary
+			}
+			v.Clients = append(v.Clients, c)
+		}
+		vulns = append(vulns, v)
+	}
+	return reqs, vulns, nil
 }
 
 // clientPrompts groups open prompts by client, in the queue's order.
@@ -168,7 +167,26 @@ func clientPrompts(es []queue.Entry) []notify.ClientPrompts {
 			Packages: e.Reasons.Packages,
 			Terms:    e.Reasons.Terms,
 			Snippet:  e.Reasons.Snippet,
+			Members:  members(e.Members),
 		})
+	}
+	return out
+}
+
+// members lists a topic's matched items for the briefing, when there are
+// more than one.
+func members(ms []queue.Member) []notify.Member {
+	if len(ms) < 2 {
+		return nil
+	}
+	out := make([]notify.Member, 0, len(ms))
+	for i := range ms {
+		m := &ms[i]
+		status := m.Item.State
+		if m.Item.Stage != "" {
+			status = m.Item.Stage
+		}
+		out = append(out, notify.Member{ItemID: m.Item.ID, Title: m.Item.Title, Kind: m.Item.Kind, Status: status, Why: Why(&m.Reasons)})
 	}
 	return out
 }
@@ -209,4 +227,20 @@ func previousStage(ts []queue.Trigger, t queue.Trigger) string {
 		}
 	}
 	return ""
+}
+
+// Why says in a few words why a prompt's item matched: "packages
+// crypto/tls; terms session ticket".
+func Why(r *queue.Reasons) string {
+	var parts []string
+	if len(r.Packages) > 0 {
+		parts = append(parts, "packages "+strings.Join(r.Packages, ", "))
+	}
+	if len(r.Terms) > 0 {
+		parts = append(parts, "terms "+strings.Join(r.Terms, ", "))
+	}
+	if len(parts) == 0 {
+		return "matched the concern's query"
+	}
+	return strings.Join(parts, "; ")
 }

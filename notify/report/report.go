@@ -16,6 +16,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/sla"
 	"github.com/reciprocal-access/reciprocal/watcher"
 )
 
@@ -44,6 +45,12 @@ func (e *Env) now() time.Time {
 		return time.Now()
 	}
 	return e.Now()
+}
+
+// SLAPolicy returns the vulnerability SLA of the configuration and the
+// profiles.
+func (e *Env) SLAPolicy() *sla.Policy {
+	return &sla.Policy{Config: e.Config, Profiles: e.Profiles, Own: e.Config.OwnProjects()}
 }
 
 // Outbox returns the briefing outbox of the data directory, on the Env's

@@ -48,8 +48,13 @@ packages = ["crypto/rsa"]
 
 // newEnv imports the watcher fixtures into a new data directory, records
 // one healthy and one failing sync at syncedAt, and matches them against
-// two clients' concerns at t0.
+// two clients' concerns at t0 (newEnvAt: at now).
 func newEnv(t *testing.T, syncedAt time.Time) *report.Env {
+	return newEnvAt(t, t0, syncedAt)
+}
+
+// newEnvAt is newEnv with the clock at now.
+func newEnvAt(t *testing.T, now, syncedAt time.Time) *report.Env {
 	t.Helper()
 	ctx := context.Background()
 	d, err := watcher.OpenData(t.TempDir(), false, nil)
@@ -87,7 +92,7 @@ func newEnv(t *testing.T, syncedAt time.Time) *report.Env {
 		t.Fatal(err)
 	}
 	cfg := configs.Default()
-	clock := func() time.Time { return t0 }
+	clock := func() time.Time { return now }
 	if _, err := match.Run(ctx, d, profiles, match.Options{Now: clock, Lookback: time.Duration(cfg.Matching.Lookback), Logger: slog.New(slog.DiscardHandler)}); err != nil {
 		t.Fatal(err)
 	}
@@ -105,31 +110,33 @@ func (s fakeSource) Sync(context.Context, *store.Store, source.Options) (source.
 }
 
 func TestBriefing(t *testing.T) {
-	e := newEnv(t, t0.Add(-time.Hour))
-	b, err := e.Briefing(notify.Date{Year: 2024, Month: 3, Day: 12})
+	// The morning after GO-2024-2601 (crypto/tls) was published, at
+	// 20:00 UTC on 5 March 2024: its SLA window is still open.
+	now := time.Date(2024, 3, 6, 9, 0, 0, 0, time.UTC)
+	e := newEnvAt(t, now, now.Add(-time.Hour))
+	b, err := e.Briefing(notify.Date{Year: 2024, Month: 3, Day: 6})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !b.Now.Equal(t0) {
-		t.Errorf("composed at %v, want the Env's clock %v", b.Now, t0)
+	if !b.Now.Equal(now) {
+		t.Errorf("composed at %v, want the Env's clock %v", b.Now, now)
 	}
 
-	// The crypto/tls vulnerability is on Acme's clock: one alert, one
-	// deadline per client, a gold client's 24 hours after publication.
-	var vuln *notify.VulnAlert
-	for i := range b.Vulns {
-		if b.Vulns[i].ID == "GO-2024-2601" {
-			vuln = &b.Vulns[i]
-		}
+	// A vulnerability in Go itself opens every covered client's window,
+	// quoting the concern it touches.
+	if len(b.Vulns) != 1 || b.Vulns[0].ID != "GO-2024-2601" {
+		t.Fatalf("vulnerabilities in their window: %+v, want GO-2024-2601 only", b.Vulns)
 	}
-	if vuln == nil {
-		t.Fatalf("GO-2024-2601 not on the clock: %+v", b.Vulns)
+	vuln := b.Vulns[0]
+	clients := map[string]notify.VulnClient{}
+	for _, c := range vuln.Clients {
+		clients[c.Client] = c
 	}
-	if len(vuln.Clients) != 1 || vuln.Clients[0].Client != "Acme CDN" || vuln.Clients[0].Tier != "gold" {
-		t.Errorf("clients of GO-2024-2601 = %+v, want Acme CDN only", vuln.Clients)
+	if c := clients["Acme CDN"]; c.Concern != "Resume TLS sessions across the fleet" || !c.Deadline.Equal(vuln.Published.Add(24*time.Hour)) {
+		t.Errorf("Acme's window: %+v, want its concern and 24h after publication (%v)", c, vuln.Published)
 	}
-	if got, want := vuln.Clients[0].Deadline, vuln.Published.Add(24*time.Hour); !got.Equal(want) {
-		t.Errorf("deadline %v, want %v (published + gold's 24h)", got, want)
+	if c, ok := clients["Globex Payments"]; !ok || c.Concern != "" {
+		t.Errorf("Globex's window: %+v (present %v), want one without a concern", c, ok)
 	}
 
 	// Open prompts come grouped by client, with what the client told.
@@ -256,20 +263,26 @@ func TestClientHistory(t *testing.T) {
 		t.Fatalf("before any consultation: %+v, counts %v", h.Consultations, h.Counts)
 	}
 
-	// Consult Acme about one prompt and dismiss another, later.
-	var ids []string
+	// Consult Acme about its prompt; reopen it and dismiss it, later.
+	var id string
 	for _, c := range mustList(t, e) {
 		if c.Client.ID == "acme" {
-			ids = append(ids, c.ID)
+			id = c.ID
 		}
 	}
-	if len(ids) < 2 {
-		t.Fatalf("acme has %d open prompts, want at least 2", len(ids))
+	if id == "" {
+		t.Fatal("acme has no open prompt")
 	}
-	if _, err := queue.Update(e.Data.Store, ids[0], func(p *queue.Prompt) error { return p.MarkDone(t0.Add(time.Hour), "they rotate keys daily") }); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := queue.Update(e.Data.Store, ids[1], func(p *queue.Prompt) error { return p.Dismiss(t0.Add(2*time.Hour), "") }); err != nil {
+	_, err = queue.Update(e.Data.Store, id, func(p *queue.Prompt) error {
+		if err := p.MarkDone(t0.Add(time.Hour), "they rotate keys daily"); err != nil {
+			return err
+		}
+		if err := p.Reopen(t0.Add(90 * time.Minute)); err != nil {
+			return err
+		}
+		return p.Dismiss(t0.Add(2*time.Hour), "")
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if h, err = e.Client("acme"); err != nil {
@@ -278,10 +291,10 @@ func TestClientHistory(t *testing.T) {
 	if len(h.Consultations) != 2 {
 		t.Fatalf("consultations = %+v, want 2", h.Consultations)
 	}
-	if c := h.Consultations[0]; c.Prompt != ids[1] || c.Action != queue.ActionDismissed {
+	if c := h.Consultations[0]; c.Prompt != id || c.Action != queue.ActionDismissed {
 		t.Errorf("newest first: %+v", c)
 	}
-	if c := h.Consultations[1]; c.Prompt != ids[0] || c.Action != queue.ActionDone || c.Note != "they rotate keys daily" || c.Concern != "tickets" {
+	if c := h.Consultations[1]; c.Prompt != id || c.Action != queue.ActionDone || c.Note != "they rotate keys daily" || c.Concern != "tickets" {
 		t.Errorf("the consultation: %+v", c)
 	}
 
@@ -289,7 +302,7 @@ func TestClientHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sums) != 2 || sums[0].ID != "acme" || sums[0].Prompts[queue.Done] != 1 || sums[0].Concerns[0] != "tickets" {
+	if len(sums) != 2 || sums[0].ID != "acme" || sums[0].Prompts[queue.Dismissed] != 1 || sums[0].Concerns[0] != "tickets" {
 		t.Errorf("clients = %+v", sums)
 	}
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/sla"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/match"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
@@ -35,6 +36,7 @@ type Status struct {
 	MatchLag        int                    `json:"match_lag"`                    // items changed since the last match
 	MatchLagAtLeast bool                   `json:"match_lag_at_least,omitempty"` // there are more than match_lag
 	Prompts         map[string]PromptCount `json:"prompts"`                      // open and snoozed prompts by client
+	SLA             []SLARow               `json:"sla"`                          // open SLA requests, earliest deadline first
 	Briefing        *notify.Status         `json:"briefing,omitempty"`
 	// Attention lists what needs a look; the command exits 1 if any.
 	Attention []string `json:"attention"`
@@ -50,14 +52,15 @@ type PromptCount struct {
 // EmptyStatus is the status of a data directory where nothing was synced or
 // imported yet.
 func EmptyStatus(dir string) *Status {
-	return &Status{DataDir: dir, Empty: true, Items: map[string]int{}, Prompts: map[string]PromptCount{}, Attention: []string{}}
+	return &Status{DataDir: dir, Empty: true, Items: map[string]int{}, Prompts: map[string]PromptCount{}, SLA: []SLARow{}, Attention: []string{}}
 }
 
 // Status reports the health of the data directory: each source's last
-// sync, sizes and counts, the matcher's lag, open prompts by client and the
-// briefing's state, with what needs attention: a source failing for more
-// than FailingTooLong, invalid client profiles, a briefing the mail server
-// refused.
+// sync, sizes and counts, the matcher's lag, open prompts by client, open
+// SLA requests and the briefing's state, with what needs attention: a
+// source failing for more than FailingTooLong, an index built with another
+// text analysis, invalid client profiles, an overdue SLA request, a
+// briefing the mail server refused.
 func (e *Env) Status() (*Status, error) {
 	d := e.Data
 	t := e.now()
@@ -84,6 +87,9 @@ func (e *Env) Status() (*Status, error) {
 	}
 	if rep.Indexed, err = d.Index.Count(); err != nil {
 		return nil, err
+	}
+	if d.Index.Stale() {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("%v: run 'reciprocal reindex'", &index.StaleError{Version: d.Index.Analysis()}))
 	}
 	if rep.MatchLag, rep.MatchLagAtLeast, err = match.Lag(d.Store, LagLimit); err != nil {
 		return nil, err
@@ -112,6 +118,18 @@ func (e *Env) Status() (*Status, error) {
 		}
 	}
 
+	rs, err := sla.List(d.Store)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range sla.OpenRequests(rs) {
+		rep.SLA = append(rep.SLA, SLARow{Request: r, State: SLAState(&r, t), LeftSeconds: int64(r.Left(t) / time.Second)})
+		if r.Overdue(t) {
+			rep.Attention = append(rep.Attention, fmt.Sprintf("SLA request %s (%s about %s) is overdue by %s: answer it, then 'reciprocal sla answer %s'",
+				r.ID, r.Client, r.Vuln, notify.FormatDuration(r.Left(t)), r.ID))
+		}
+	}
+
 	bs, err := e.Outbox().Status(notify.ScheduleOf(e.Config), t)
 	if err != nil {
 		return nil, err
@@ -121,4 +139,28 @@ func (e *Env) Status() (*Status, error) {
 		rep.Attention = append(rep.Attention, fmt.Sprintf("the briefing for %s failed: %s; fix it, then 'reciprocal brief --resend %s'", bs.Last.Date, bs.Last.Describe(e.Config.Location()), bs.Last.Date))
 	}
 	return rep, nil
+}
+
+// An SLARow is one SLA request with its state at a time, as status and
+// 'sla list --json' print it.
+type SLARow struct {
+	sla.Request
+	State string `json:"state"` // open, overdue, answered, outside
+	// LeftSeconds is the time left to answer an open request (negative
+	// when overdue).
+	LeftSeconds int64 `json:"left_seconds,omitempty"`
+}
+
+// SLAState says where request r stands at t: answered, outside (the SLA),
+// overdue or open.
+func SLAState(r *sla.Request, t time.Time) string {
+	switch {
+	case !r.IsOpen():
+		return "answered"
+	case !r.Covered():
+		return "outside"
+	case r.Overdue(t):
+		return "overdue"
+	}
+	return "open"
 }

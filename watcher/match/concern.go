@@ -6,12 +6,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
-	"sync"
 	"unicode"
-
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
@@ -42,7 +37,7 @@ func Preview(ctx context.Context, ix *index.Index, c *configs.Concern, n int) (*
 
 // fingerprintVersion changes when the matching rules change in a way that
 // calls for evaluating every concern again.
-const fingerprintVersion = 1
+const fingerprintVersion = 2
 
 // Fingerprint returns a hash of what decides which items c matches: its
 // packages, query and kinds. When it changes, the concern is evaluated over
@@ -134,45 +129,38 @@ func (ce *concernEval) wordOrder() []string {
 	return out
 }
 
-var englishAnalyzer = sync.OnceValue(func() analysis.Analyzer {
-	return bleve.NewIndexMapping().AnalyzerNamed(en.AnalyzerName)
-})
-
 // queryWords maps each analyzed term of the query's words to the word.
 func queryWords(q string) map[string]string {
 	out := map[string]string{}
-	a := englishAnalyzer()
 	for _, w := range splitQuery(q) {
-		if a == nil {
-			out[w] = w
-			continue
-		}
-		for _, tok := range a.Analyze([]byte(w)) {
-			if _, ok := out[string(tok.Term)]; !ok {
-				out[string(tok.Term)] = w
+		for _, term := range index.Analyze(w) {
+			if _, ok := out[term]; !ok {
+				out[term] = w
 			}
 		}
 	}
 	return out
 }
 
-// splitQuery returns the lowercase words of a query string that can match:
-// not excluded, without operators, quotes or field names.
+// splitQuery returns the words of a query string that can match, as
+// written: not excluded, without operators, quotes or field names. A word
+// such as "HTTP/2" or "GetClientCertificate" stays whole.
 func splitQuery(q string) []string {
 	var out []string
 	for _, f := range strings.Fields(q) {
-		if strings.HasPrefix(f, "-") {
+		if strings.HasPrefix(f, "-") && !strings.Contains(f, "=") {
 			continue
 		}
 		f = strings.TrimLeft(f, "+")
-		if _, v, ok := strings.Cut(f, ":"); ok {
+		if name, v, ok := strings.Cut(f, ":"); ok && !strings.ContainsAny(name, "/.") {
 			f = v
 		}
 		if i := strings.IndexAny(f, "^~"); i >= 0 {
 			f = f[:i]
 		}
-		for _, w := range strings.FieldsFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-			out = append(out, strings.ToLower(w))
+		f = strings.Trim(f, `"()*?`)
+		if strings.IndexFunc(f, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+			out = append(out, f)
 		}
 	}
 	return out

@@ -13,6 +13,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
+	"github.com/reciprocal-access/reciprocal/watcher/topic"
 )
 
 // now is the fixtures' present.
@@ -76,13 +77,19 @@ func (f *fixture) run() *Result {
 	return res
 }
 
-// prompt returns the prompt for (client, concern, item), or nil.
+// prompt returns the prompt of (client, concern) that has item as a
+// member, or nil.
 func (f *fixture) prompt(client, concern, item string) *queue.Prompt {
 	f.t.Helper()
 	var p *queue.Prompt
 	err := f.d.Store.View(func(tx *store.Tx) error {
-		var err error
-		p, err = queue.Find(tx, client, concern, item)
+		tid, err := topic.Of(tx, item)
+		if err != nil {
+			return err
+		}
+		if p, err = queue.Find(tx, client, concern, tid); p != nil && p.Member(item) == nil {
+			p = nil
+		}
 		return err
 	})
 	if err != nil {

@@ -63,6 +63,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
+	"github.com/reciprocal-access/reciprocal/watcher/topic"
 )
 
 // Defaults of Options.
@@ -107,12 +108,27 @@ type Result struct {
 	// Reopened are the prompts that got a milestone trigger: re-opened,
 	// or already open and now carrying the newer trigger.
 	Reopened []*queue.Prompt `json:"reopened"`
+	// Joined are the prompts that a newly matching item of their topic
+	// joined as a member, without a milestone.
+	Joined []Join `json:"joined,omitempty"`
+	// Merged are the prompts whose topic became part of another topic:
+	// each names the prompt it is part of now (MergedInto).
+	Merged []*queue.Prompt `json:"merged,omitempty"`
+	// Migrated is how many prompts of an older queue were rewritten
+	// for topics.
+	Migrated int `json:"migrated,omitempty"`
 	// History counts the matches recorded as history (older than the
 	// look-back window).
 	History int `json:"history"`
 	// Woken counts the snoozed prompts whose time had come.
 	Woken int           `json:"woken"`
 	Took  time.Duration `json:"took"`
+}
+
+// A Join is an item that joined a prompt.
+type Join struct {
+	Prompt *queue.Prompt `json:"prompt"`
+	Item   string        `json:"item"`
 }
 
 // A ConcernID names a concern of a client.
@@ -197,6 +213,10 @@ func Run(ctx context.Context, d *watcher.Data, profiles configs.Profiles, opts O
 		return nil, fmt.Errorf("match: %w", err)
 	}
 
+	if err := r.prepare(ctx, cursor); err != nil {
+		return nil, err
+	}
+
 	var known, fresh []*concernEval
 	current := map[string]bool{}
 	for _, p := range profiles {
@@ -272,16 +292,15 @@ func (r *runner) changed(ctx context.Context, from, upto uint64, concerns []*con
 	if from >= upto {
 		return nil
 	}
-	if len(concerns) == 0 {
-		// Nothing to evaluate: new concerns are evaluated over the whole
-		// index anyway.
-		return r.commit(func(tx *store.Tx) error { return setCursor(tx, upto) })
-	}
+	// With no known concerns nothing is evaluated, but the items are
+	// still linked into topics: new concerns are evaluated over the whole
+	// index next, with topics complete.
 	for from < upto {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		var ids []string
+		var recs []store.Record
 		last := from
 		err := r.d.Store.View(func(tx *store.Tx) error {
 			return tx.Since(from, func(rec store.Record) error {
@@ -289,6 +308,7 @@ func (r *runner) changed(ctx context.Context, from, upto uint64, concerns []*con
 					return errBatchFull
 				}
 				ids = append(ids, rec.ID)
+				recs = append(recs, rec)
 				last = rec.Seq
 				if len(ids) >= r.opts.BatchSize {
 					return errBatchFull
@@ -307,11 +327,12 @@ func (r *runner) changed(ctx context.Context, from, upto uint64, concerns []*con
 			return err
 		}
 		err = r.commit(func(tx *store.Tx) error {
+			if err := r.link(tx, recs, last); err != nil {
+				return err
+			}
 			for i, ce := range concerns {
-				for j := range hits[i] {
-					if err := r.apply(tx, ce, &hits[i][j], false); err != nil {
-						return err
-					}
+				if err := r.applyAll(tx, ce, hits[i], false); err != nil {
+					return err
 				}
 			}
 			return setCursor(tx, last)
@@ -340,10 +361,8 @@ func (r *runner) whole(ctx context.Context, concerns []*concernEval) error {
 	}
 	for i, ce := range concerns {
 		err := r.commit(func(tx *store.Tx) error {
-			for j := range hits[i] {
-				if err := r.apply(tx, ce, &hits[i][j], true); err != nil {
-					return err
-				}
+			if err := r.applyAll(tx, ce, hits[i], true); err != nil {
+				return err
 			}
 			b, err := tx.Bucket(bucketConcerns)
 			if err != nil {
@@ -417,16 +436,34 @@ func query(ctx context.Context, ix *index.Index, ce *concernEval, ids []string) 
 	return res.Hits, nil
 }
 
-// apply records that hit matched the concern: a new prompt (open, or
-// history if old), a milestone trigger on an existing prompt, or an update
-// of what the prompt knows about its item.
+// applyAll applies a concern's hits, leads first (queue.KindRank), so that
+// the item a story is about leads the prompt it creates.
+func (r *runner) applyAll(tx *store.Tx, ce *concernEval, hits []index.Hit, whole bool) error {
+	order := make([]int, len(hits))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return queue.KindRank(hits[order[i]].Kind) < queue.KindRank(hits[order[j]].Kind) })
+	for _, i := range order {
+		if err := r.apply(tx, ce, &hits[i], whole); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply records that hit matched the concern: a new prompt for its topic
+// (open, or history if old), a new member of the topic's prompt, a
+// milestone trigger on a member, or an update of what the prompt knows
+// about a member.
 func (r *runner) apply(tx *store.Tx, ce *concernEval, h *index.Hit, whole bool) error {
-	p, err := queue.Find(tx, ce.client.ID, ce.concern.ID, h.ID)
+	tid, err := topic.Of(tx, h.ID)
 	if err != nil {
 		return err
 	}
-	if p != nil && p.State == queue.Dismissed {
-		return nil
+	p, err := queue.Find(tx, ce.client.ID, ce.concern.ID, tid)
+	if err != nil {
+		return err
 	}
 	info := queue.ItemInfo{
 		ID: h.ID, Kind: h.Kind, Title: h.Title, URL: h.URL, State: h.State, Stage: h.Stage,
@@ -439,21 +476,25 @@ func (r *runner) apply(tx *store.Tx, ce *concernEval, h *index.Hit, whole bool) 
 	}
 	snap := snapshotOf(h)
 	reasons := ce.reasons(h)
+	recent := !info.Updated.Before(r.lookback)
+	if whole && info.Kind == index.KindVuln {
+		recent = recent && !info.Published.Before(r.lookback)
+	}
+	var clock time.Time
+	if recent && info.Kind == index.KindVuln && info.State != index.StateWithdrawn &&
+		!info.Published.IsZero() && !info.Published.Before(r.lookback) {
+		clock = info.Published
+	}
+	member := queue.Member{Item: info, Reasons: reasons, Snapshot: snap, Joined: r.now}
+	match := queue.Trigger{At: r.now, Kind: queue.TriggerMatch, Item: h.ID, Description: firstDescription(&info), Snapshot: snap}
 	if p == nil {
 		p = &queue.Prompt{
-			Client: ce.client.ID, Concern: ce.concern.ID, Item: info, State: queue.Open,
-			Created: r.now, Updated: r.now, Reasons: reasons,
-			Triggers: []queue.Trigger{{At: r.now, Kind: queue.TriggerMatch, Description: firstDescription(&info), Snapshot: snap}},
-		}
-		recent := !info.Updated.Before(r.lookback)
-		if whole && info.Kind == index.KindVuln {
-			recent = recent && !info.Published.Before(r.lookback)
+			Client: ce.client.ID, Concern: ce.concern.ID, Topic: tid, Item: info, State: queue.Open,
+			Created: r.now, Updated: r.now, Reasons: reasons, ClockStart: clock,
+			Members: []queue.Member{member}, Triggers: []queue.Trigger{match},
 		}
 		if !recent {
 			p.State = queue.History
-		} else if info.Kind == index.KindVuln && info.State != index.StateWithdrawn &&
-			!info.Published.IsZero() && !info.Published.Before(r.lookback) {
-			p.ClockStart = info.Published
 		}
 		if err := queue.Put(tx, p); err != nil {
 			return err
@@ -465,27 +506,141 @@ func (r *runner) apply(tx *store.Tx, ce *concernEval, h *index.Hit, whole bool) 
 		}
 		return nil
 	}
+	m := p.Member(h.ID)
+	if m == nil {
+		// Another item of the topic matched: it joins the prompt. A recent
+		// one opens a prompt that only held history; nothing else changes
+		// state: done and dismissed prompts come back only on a milestone.
+		p.AddMember(member)
+		if p.ClockStart.IsZero() && !clock.IsZero() {
+			p.ClockStart = clock
+		}
+		if recent && p.State == queue.History {
+			p.AddTrigger(match)
+			r.res.New = append(r.res.New, p)
+		} else {
+			r.res.Joined = append(r.res.Joined, Join{Prompt: p, Item: h.ID})
+		}
+		return queue.Put(tx, p)
+	}
+	if p.State == queue.Dismissed || p.State == queue.Merged {
+		return nil
+	}
 	changed := false
-	if m, ok := milestoneOf(info.Kind, p.Trigger().Snapshot, snap); ok {
-		p.AddTrigger(queue.Trigger{At: r.now, Kind: m.kind, Description: m.description, Snapshot: snap})
+	if ms, ok := milestoneOf(info.Kind, m.Snapshot, snap); ok {
+		p.AddTrigger(queue.Trigger{At: r.now, Kind: ms.kind, Item: h.ID, Description: ms.description, Snapshot: snap})
 		r.res.Reopened = append(r.res.Reopened, p)
 		changed = true
+		m = p.Member(h.ID)
 	}
-	if !reflect.DeepEqual(p.Item, info) {
-		p.Item = info
+	if !reflect.DeepEqual(m.Item, info) {
+		m.Item = info
 		changed = true
 	}
 	// A whole-index evaluation of an old item may bring no snippet; keep
-	// the one the prompt has unless the reasons really changed.
-	if !slices.Equal(p.Reasons.Packages, reasons.Packages) || !slices.Equal(p.Reasons.Terms, reasons.Terms) ||
-		(reasons.Snippet != "" && reasons.Snippet != p.Reasons.Snippet) {
-		p.Reasons = reasons
+	// the one the member has unless the reasons really changed.
+	if !slices.Equal(m.Reasons.Packages, reasons.Packages) || !slices.Equal(m.Reasons.Terms, reasons.Terms) ||
+		(reasons.Snippet != "" && reasons.Snippet != m.Reasons.Snippet) {
+		m.Reasons = reasons
 		changed = true
 	}
 	if !changed {
 		return nil
 	}
+	p.AddMember(*m) // re-sorts the members and refreshes the lead
 	return queue.Put(tx, p)
+}
+
+// prepare brings a queue of an older version and the topics up to the
+// matcher's cursor: the queue is migrated to topics (once, after an
+// upgrade), and the items matched before topics existed are linked, their
+// prompts merging as their topics do.
+func (r *runner) prepare(ctx context.Context, cursor uint64) error {
+	var from uint64
+	var migrate bool
+	err := r.d.Store.View(func(tx *store.Tx) error {
+		from = topic.Cursor(tx)
+		var err error
+		migrate, err = queue.NeedsMigration(tx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("match: %w", err)
+	}
+	if migrate {
+		err := r.commit(func(tx *store.Tx) error {
+			n, err := queue.Migrate(tx, func(item string) (string, error) { return topic.Of(tx, item) }, r.now)
+			r.res.Migrated = n
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	const batch = 2000
+	for from < cursor {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var recs []store.Record
+		last := from
+		err := r.d.Store.View(func(tx *store.Tx) error {
+			return tx.Since(from, func(rec store.Record) error {
+				if rec.Seq > cursor {
+					return errBatchFull
+				}
+				recs = append(recs, rec)
+				last = rec.Seq
+				if len(recs) >= batch {
+					return errBatchFull
+				}
+				return nil
+			})
+		})
+		if err != nil && !errors.Is(err, errBatchFull) {
+			return fmt.Errorf("match: %w", err)
+		}
+		if len(recs) == 0 {
+			last = cursor
+		}
+		if err := r.commit(func(tx *store.Tx) error { return r.link(tx, recs, last) }); err != nil {
+			return err
+		}
+		from = last
+	}
+	return nil
+}
+
+// link links recs into topics and merges the prompts of merged topics, in
+// tx; the topic cursor moves to through. Items the cursor has passed are
+// not linked again.
+func (r *runner) link(tx *store.Tx, recs []store.Record, through uint64) error {
+	done := topic.Cursor(tx)
+	if through <= done {
+		return nil
+	}
+	todo := recs[:0:0]
+	for _, rec := range recs {
+		if rec.Seq > done {
+			todo = append(todo, rec)
+		}
+	}
+	merges, err := topic.Record(tx, todo)
+	if err != nil {
+		return err
+	}
+	for _, m := range merges {
+		gone, err := queue.MergeTopics(tx, m.From, m.Into, r.now)
+		if err != nil {
+			return err
+		}
+		r.res.Merged = append(r.res.Merged, gone...)
+		for _, g := range gone {
+			r.res.New = slices.DeleteFunc(r.res.New, func(p *queue.Prompt) bool { return p.ID == g.ID })
+			r.res.Reopened = slices.DeleteFunc(r.res.Reopened, func(p *queue.Prompt) bool { return p.ID == g.ID })
+		}
+	}
+	return topic.SetCursor(tx, through)
 }
 
 // published returns when the vulnerability with the given ID was published.

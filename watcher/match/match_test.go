@@ -517,8 +517,8 @@ func TestMilestoneOf(t *testing.T) {
 }
 
 func TestSplitQuery(t *testing.T) {
-	got := splitQuery(`+session title:ticket -http2 "key rotation" resum* tls^2 x/crypto`)
-	want := []string{"session", "ticket", "key", "rotation", "resum", "tls", "x", "crypto"}
+	got := splitQuery(`+session title:ticket -http2 "key rotation" resum* tls^2 x/crypto HTTP/2 -mod=vendor GetClientCertificate`)
+	want := []string{"session", "ticket", "key", "rotation", "resum", "tls", "x/crypto", "HTTP/2", "-mod=vendor", "GetClientCertificate"}
 	if !slices.Equal(got, want) {
 		t.Errorf("splitQuery = %v, want %v", got, want)
 	}

@@ -17,7 +17,10 @@ import (
 // elements; times a uvarint 0 for the zero time, or 1, the Unix seconds
 // (varint) and the nanoseconds (uvarint), read back in UTC.
 
-const codecVersion = 1
+// Version 2 added topics: the prompt's topic, members, the member of each
+// trigger, where a merged prompt went and judgements. Version 1 records are
+// still read (as prompts of one member); they are written back as version 2.
+const codecVersion = 2
 
 type encoder struct{ b []byte }
 
@@ -51,13 +54,7 @@ func (e *encoder) snapshot(s Snapshot) {
 	e.time(s.Modified)
 }
 
-func marshal(p *Prompt) []byte {
-	e := &encoder{b: make([]byte, 0, 512)}
-	e.b = append(e.b, codecVersion)
-	e.str(p.ID)
-	e.str(p.Client)
-	e.str(p.Concern)
-	it := &p.Item
+func (e *encoder) item(it *ItemInfo) {
 	e.str(it.ID)
 	e.str(it.Kind)
 	e.str(it.Title)
@@ -67,6 +64,31 @@ func marshal(p *Prompt) []byte {
 	e.strs(it.Packages)
 	e.time(it.Updated)
 	e.time(it.Published)
+}
+
+func (e *encoder) reasons(r *Reasons) {
+	e.strs(r.Packages)
+	e.strs(r.Terms)
+	e.str(string(r.Snippet))
+}
+
+func marshal(p *Prompt) []byte {
+	e := &encoder{b: make([]byte, 0, 512)}
+	e.b = append(e.b, codecVersion)
+	e.str(p.ID)
+	e.str(p.Client)
+	e.str(p.Concern)
+	e.str(p.Topic)
+	e.str(p.MergedInto)
+	e.item(&p.Item)
+	e.n(len(p.Members))
+	for i := range p.Members {
+		m := &p.Members[i]
+		e.item(&m.Item)
+		e.reasons(&m.Reasons)
+		e.snapshot(m.Snapshot)
+		e.time(m.Joined)
+	}
 	e.str(string(p.State))
 	e.time(p.Until)
 	e.time(p.Created)
@@ -75,12 +97,11 @@ func marshal(p *Prompt) []byte {
 	for _, t := range p.Triggers {
 		e.time(t.At)
 		e.str(t.Kind)
+		e.str(t.Item)
 		e.str(t.Description)
 		e.snapshot(t.Snapshot)
 	}
-	e.strs(p.Reasons.Packages)
-	e.strs(p.Reasons.Terms)
-	e.str(string(p.Reasons.Snippet))
+	e.reasons(&p.Reasons)
 	e.time(p.ClockStart)
 	e.n(len(p.Log))
 	for _, ev := range p.Log {
@@ -88,6 +109,7 @@ func marshal(p *Prompt) []byte {
 		e.str(ev.Action)
 		e.str(ev.Note)
 		e.time(ev.Until)
+		e.str(ev.Judgement)
 	}
 	return e.b
 }
@@ -167,17 +189,38 @@ func (d *decoder) snapshot() Snapshot {
 	return Snapshot{State: d.str(), Stage: d.str(), Modified: d.time()}
 }
 
-func unmarshal(b []byte, p *Prompt) error {
-	if len(b) == 0 || b[0] != codecVersion {
-		return fmt.Errorf("%w (version %v; this reciprocal reads %d)", errCorrupt, b[:min(1, len(b))], codecVersion)
+func (d *decoder) item() ItemInfo {
+	return ItemInfo{
+		ID: d.str(), Kind: d.str(), Title: d.str(), URL: d.str(), State: d.str(), Stage: d.str(),
+		Packages: d.strs(), Updated: d.time(), Published: d.time(),
 	}
+}
+
+func (d *decoder) reasons() Reasons {
+	return Reasons{Packages: d.strs(), Terms: d.strs(), Snippet: index.Snippet(d.str())}
+}
+
+func unmarshal(b []byte, p *Prompt) error {
+	if len(b) == 0 || b[0] < 1 || b[0] > codecVersion {
+		return fmt.Errorf("%w (version %v; this reciprocal reads 1 to %d)", errCorrupt, b[:min(1, len(b))], codecVersion)
+	}
+	v := b[0]
 	d := &decoder{b: b[1:]}
 	p.ID = d.str()
 	p.Client = d.str()
 	p.Concern = d.str()
-	p.Item = ItemInfo{
-		ID: d.str(), Kind: d.str(), Title: d.str(), URL: d.str(), State: d.str(), Stage: d.str(),
-		Packages: d.strs(), Updated: d.time(), Published: d.time(),
+	if v >= 2 {
+		p.Topic = d.str()
+		p.MergedInto = d.str()
+	}
+	p.Item = d.item()
+	if v >= 2 {
+		if n := d.n(); n > 0 {
+			p.Members = make([]Member, n)
+			for i := range p.Members {
+				p.Members[i] = Member{Item: d.item(), Reasons: d.reasons(), Snapshot: d.snapshot(), Joined: d.time()}
+			}
+		}
 	}
 	p.State = State(d.str())
 	p.Until = d.time()
@@ -186,19 +229,41 @@ func unmarshal(b []byte, p *Prompt) error {
 	if n := d.n(); n > 0 {
 		p.Triggers = make([]Trigger, n)
 		for i := range p.Triggers {
-			p.Triggers[i] = Trigger{At: d.time(), Kind: d.str(), Description: d.str(), Snapshot: d.snapshot()}
+			t := Trigger{At: d.time(), Kind: d.str()}
+			if v >= 2 {
+				t.Item = d.str()
+			}
+			t.Description = d.str()
+			t.Snapshot = d.snapshot()
+			p.Triggers[i] = t
 		}
 	}
-	p.Reasons = Reasons{Packages: d.strs(), Terms: d.strs(), Snippet: index.Snippet(d.str())}
+	p.Reasons = d.reasons()
 	p.ClockStart = d.time()
 	if n := d.n(); n > 0 {
 		p.Log = make([]Event, n)
 		for i := range p.Log {
 			p.Log[i] = Event{At: d.time(), Action: d.str(), Note: d.str(), Until: d.time()}
+			if v >= 2 {
+				p.Log[i].Judgement = d.str()
+			}
 		}
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errCorrupt
 	}
+	if d.err == nil && v == 1 {
+		upgrade(p)
+	}
 	return d.err
+}
+
+// upgrade fills in what a version 1 prompt lacks: it was about one item,
+// which is its only member and the item of every trigger.
+func upgrade(p *Prompt) {
+	p.Topic = p.Item.ID
+	for i := range p.Triggers {
+		p.Triggers[i].Item = p.Item.ID
+	}
+	p.Members = []Member{{Item: p.Item, Reasons: p.Reasons, Snapshot: p.Trigger().Snapshot, Joined: p.Created}}
 }

@@ -13,17 +13,25 @@ import (
 // (the client), what they told you (the concern), about what (the item),
 // why now (the trigger) and why it matched (the reasons).
 type Entry struct {
-	ID       string     `json:"id"`
-	State    State      `json:"state"` // at the time of listing
-	Client   ClientInfo `json:"client"`
-	Concern  ConcernRef `json:"concern"`
-	Item     ItemInfo   `json:"item"`
-	Trigger  Trigger    `json:"trigger"`  // the latest
-	Triggers []Trigger  `json:"triggers"` // all, oldest first
-	Reasons  Reasons    `json:"reasons"`
-	Created  time.Time  `json:"created"`
-	Updated  time.Time  `json:"updated"`
-	Until    time.Time  `json:"snoozed_until,omitzero"`
+	ID      string     `json:"id"`
+	State   State      `json:"state"` // at the time of listing
+	Client  ClientInfo `json:"client"`
+	Concern ConcernRef `json:"concern"`
+	// Topic is the prompt's topic ID (package watcher/topic).
+	Topic string `json:"topic"`
+	// Item is the lead member's item.
+	Item ItemInfo `json:"item"`
+	// Members are the items of the topic that matched, newest event
+	// first, each with why it matched.
+	Members []Member `json:"members"`
+	// MergedInto names the prompt a merged prompt is part of now.
+	MergedInto string    `json:"merged_into,omitempty"`
+	Trigger    Trigger   `json:"trigger"`  // the latest
+	Triggers   []Trigger `json:"triggers"` // all, oldest first
+	Reasons    Reasons   `json:"reasons"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
+	Until      time.Time `json:"snoozed_until,omitzero"`
 	// ClockStart is set for a vulnerability published within the
 	// look-back window: the client's response clock runs from then.
 	ClockStart time.Time `json:"clock_start,omitzero"`
@@ -63,7 +71,10 @@ func NewEntry(p *Prompt, profiles configs.Profiles, now time.Time) (Entry, bool)
 		State:      p.StateAt(now),
 		Client:     ClientInfo{ID: cl.ID, Name: cl.Name, Tier: cl.Tier, Contacts: cl.Contacts},
 		Concern:    ConcernRef{ID: c.ID, Summary: c.Summary, Told: c.Told, Via: c.Via, Priority: c.Priority},
+		Topic:      p.Topic,
 		Item:       p.Item,
+		Members:    p.Members,
+		MergedInto: p.MergedInto,
 		Trigger:    p.Trigger(),
 		Triggers:   p.Triggers,
 		Reasons:    p.Reasons,
@@ -73,6 +84,29 @@ func NewEntry(p *Prompt, profiles configs.Profiles, now time.Time) (Entry, bool)
 		ClockStart: p.ClockStart,
 		Log:        p.Log,
 	}, true
+}
+
+// A Row is one matched item of a prompt: the prompt's entry with Item and
+// Reasons of that member, and Lead naming the prompt's lead item. Scripts
+// that count items (a relevance scorer) read rows, so that every matched
+// item of a topic counts, not only its lead.
+type Row struct {
+	Entry
+	Lead string `json:"lead"`
+}
+
+// Rows flattens entries to one row per member, in the entries' order and
+// the members' order.
+func Rows(es []Entry) []Row {
+	out := []Row{}
+	for _, e := range es {
+		for _, m := range e.Members {
+			r := Row{Entry: e, Lead: e.Item.ID}
+			r.Item, r.Reasons = m.Item, m.Reasons
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Deadline returns when the client's response clock runs out, given the

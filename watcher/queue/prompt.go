@@ -3,22 +3,39 @@
 // watcher/match) creates prompts and adds triggers to them; the maintainer
 // closes, snoozes and dismisses them from the CLI; the briefing lists them.
 //
-// # Prompts
+// # Prompts and topics
 //
-// A prompt is keyed by (client, concern, item): there is at most one for each
-// triple, however often the item changes. Its ID is "p-" followed by the
-// first 7 characters of the lowercase base32 encoding (a-z, 2-7) of the
-// SHA-256 of "client\x00concern\x00item", like p-k3xq9za: short, stable
-// across runs and installs, and typeable. If two keys ever share those 7
-// characters, the later prompt takes one more character, and so on.
+// A prompt is keyed by (client, concern, topic): there is at most one for
+// each triple, however often its items change. A topic (package
+// watcher/topic) is a story of related items — an issue, its CLs, backports,
+// the vulnerability entry — so the maintainer is asked once per story. The
+// items of the topic that matched the concern are the prompt's members;
+// each keeps what it matched on and its own snapshot. The lead item is the
+// member of the latest trigger: the one the prompt is "about".
 //
-// A prompt is created on the first match, with a "match" trigger. It gets a
-// new trigger, and is re-opened, only on a milestone of its item: a proposal
+// A prompt's ID is "p-" followed by the first 7 characters of the lowercase
+// base32 encoding (a-z, 2-7) of the SHA-256 of "client\x00concern\x00item",
+// item being its first member, like p-k3xq9za: short, stable across runs
+// and installs, and typeable. It stays the same as the topic grows. If two
+// keys ever share those 7 characters, the later prompt takes one more
+// character, and so on.
+//
+// A prompt is created on the first match of an item of its topic, with a
+// "match" trigger. Another matching item of the topic joins it as a member
+// (an open prompt stays one prompt; a history prompt that a recent item
+// joins is opened with a "match" trigger). The prompt gets a new trigger,
+// and is re-opened, only on a milestone of one of its members: a proposal
 // changing stage, a CL merged, abandoned or restored, an issue or pull
 // request closed, merged or reopened, a vulnerability amended or withdrawn.
-// New comments are not milestones. Each trigger keeps the snapshot of the
-// item (state, stage, modification time) that the next milestone is
-// detected against.
+// New comments are not milestones. Each member keeps the snapshot of its
+// item (state, stage, modification time) at its last trigger, which its
+// next milestone is detected against.
+//
+// When two topics become one (a CL names an issue of another topic), their
+// prompts for the same client and concern become one: the older prompt
+// (created first) survives with the members and triggers of both, and the
+// other is stored with state merged, naming the survivor (MergedInto). See
+// MergeTopics.
 //
 // # States
 //
@@ -32,12 +49,24 @@
 //	           window (typically found when a concern is first evaluated):
 //	           shown with the client, never in the queue, re-opened by a
 //	           later milestone
+//	merged     its topic became part of another topic, whose prompt for the
+//	           same client and concern now holds its members (MergedInto)
+//	withdrawn  the concern was edited and no longer matches any member, and
+//	           nobody had acted on the prompt (see Withdraw)
+//
+// Merged and withdrawn prompts never return to the queue on their own.
 //
 // # Key schema (buckets of the store)
 //
 //	prompts        prompt ID → Prompt, in a compact binary form (codec.go)
-//	prompt-keys    client 0x00 concern 0x00 item ID → prompt ID
+//	prompt-topics  topic 0x00 client 0x00 concern → prompt ID
 //	prompt-states  stored state 0x00 prompt ID → empty (prompts by state)
+//	prompt-meta    "version" → 1 byte, the key schema version (2)
+//
+// Version 1 keyed prompts by item (prompt-keys: client 0x00 concern 0x00
+// item ID → prompt ID). Migrate converts a version 1 queue: it runs on the
+// first match after an upgrade, and until then readers list version 1
+// prompts as they are.
 package queue
 
 import (
@@ -46,6 +75,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -62,10 +92,12 @@ const (
 	Snoozed   State = "snoozed"
 	Dismissed State = "dismissed"
 	History   State = "history"
+	Merged    State = "merged"
+	Withdrawn State = "withdrawn"
 )
 
 // States lists every state, in the order the CLI documents them.
-var States = []State{Open, Snoozed, Done, Dismissed, History}
+var States = []State{Open, Snoozed, Done, Dismissed, History, Merged, Withdrawn}
 
 // Trigger kinds: why a prompt was created or re-opened.
 const (
@@ -80,13 +112,22 @@ const (
 	TriggerWithdrawn = "withdrawn" // a vulnerability entry was withdrawn
 )
 
-// A Prompt asks the maintainer to consult a client about an item.
+// A Prompt asks the maintainer to consult a client about a topic.
 type Prompt struct {
-	ID      string   `json:"id"`
-	Client  string   `json:"client"`
-	Concern string   `json:"concern"`
-	Item    ItemInfo `json:"item"`
+	ID      string `json:"id"`
+	Client  string `json:"client"`
+	Concern string `json:"concern"`
+	// Topic is the topic's ID (package watcher/topic) as of the last
+	// change of the prompt.
+	Topic string `json:"topic"`
+	// Item is the lead member's item: the one of the latest trigger.
+	Item ItemInfo `json:"item"`
+	// Members are the items of the topic that matched the concern,
+	// newest event first (see SortMembers). There is always at least one.
+	Members []Member `json:"members"`
 	State   State    `json:"state"` // as stored; see StateAt
+	// MergedInto names the prompt that a merged prompt became part of.
+	MergedInto string `json:"merged_into,omitempty"`
 	// Until is when a snoozed prompt returns to the queue.
 	Until   time.Time `json:"until,omitzero"`
 	Created time.Time `json:"created"`
@@ -95,7 +136,8 @@ type Prompt struct {
 	// Triggers are why the prompt was created and re-opened, oldest first.
 	// There is always at least one.
 	Triggers []Trigger `json:"triggers"`
-	// Reasons are why the item matched, as of the last evaluation.
+	// Reasons are why the lead item matched, as of the last evaluation;
+	// each member has its own.
 	Reasons Reasons `json:"reasons"`
 	// ClockStart, for a vulnerability published within the look-back
 	// window when it matched, is when it was published: the client's
@@ -123,6 +165,17 @@ type ItemInfo struct {
 	Published time.Time `json:"published,omitzero"`
 }
 
+// A Member is an item of the prompt's topic that matched the concern.
+type Member struct {
+	Item    ItemInfo `json:"item"`
+	Reasons Reasons  `json:"reasons"`
+	// Snapshot is the item's state at its last trigger (or when it
+	// joined): its next milestone is detected against it.
+	Snapshot Snapshot `json:"snapshot"`
+	// Joined is when the item joined the prompt.
+	Joined time.Time `json:"joined"`
+}
+
 // A Snapshot is the part of an item's state that milestones are detected on.
 type Snapshot struct {
 	State string `json:"state"`
@@ -133,10 +186,12 @@ type Snapshot struct {
 
 // A Trigger is one reason a prompt was created or re-opened.
 type Trigger struct {
-	At          time.Time `json:"at"` // when the matcher saw it
-	Kind        string    `json:"kind"`
-	Description string    `json:"description"` // "proposal moved from active to likely-accept"
-	Snapshot    Snapshot  `json:"snapshot"`
+	At   time.Time `json:"at"` // when the matcher saw it
+	Kind string    `json:"kind"`
+	// Item is the member whose match or milestone this is.
+	Item        string   `json:"item"`
+	Description string   `json:"description"` // "proposal moved from active to likely-accept"
+	Snapshot    Snapshot `json:"snapshot"`
 }
 
 // Reasons say why an item matched a concern.
@@ -156,7 +211,17 @@ type Event struct {
 	Action string    `json:"action"` // done, snoozed, dismissed, reopened
 	Note   string    `json:"note,omitempty"`
 	Until  time.Time `json:"until,omitzero"` // snoozed until
+	// Judgement is the maintainer's verdict on the prompt's relevance, if
+	// the action gave one: JudgedRelevant (done) or JudgedNotRelevant
+	// (dismiss --not-relevant).
+	Judgement string `json:"judgement,omitempty"`
 }
+
+// Judgements of relevance.
+const (
+	JudgedRelevant    = "relevant"
+	JudgedNotRelevant = "not-relevant"
+)
 
 // Actions recorded in the log.
 const (
@@ -164,6 +229,8 @@ const (
 	ActionSnoozed   = "snoozed"
 	ActionDismissed = "dismissed"
 	ActionReopened  = "reopened"
+	ActionMerged    = "merged"
+	ActionWithdrawn = "withdrawn"
 )
 
 // idLen is the number of base32 characters of a new prompt ID.
@@ -245,6 +312,9 @@ var ErrState = errors.New("prompt state does not allow this")
 func (e *StateError) Is(target error) bool { return target == ErrState }
 
 func (p *Prompt) deny(now time.Time, action, hint string) error {
+	if p.State == Merged {
+		hint = "it is part of " + p.MergedInto + " now"
+	}
 	return &StateError{ID: p.ID, State: p.StateAt(now), Action: action, Hint: hint}
 }
 
@@ -287,7 +357,7 @@ func (p *Prompt) Snooze(now, until time.Time, note string) error {
 // Dismiss closes the prompt for good: no milestone of the item re-opens it
 // for this client and concern.
 func (p *Prompt) Dismiss(now time.Time, note string) error {
-	if p.State == Dismissed {
+	if p.State == Dismissed || p.State == Merged {
 		return p.deny(now, ActionDismissed, "")
 	}
 	p.set(now, Dismissed, Event{Action: ActionDismissed, Note: note})
@@ -297,22 +367,110 @@ func (p *Prompt) Dismiss(now time.Time, note string) error {
 // Reopen puts a done, snoozed, dismissed or history prompt back in the
 // queue.
 func (p *Prompt) Reopen(now time.Time) error {
-	if p.StateAt(now) == Open {
+	if s := p.StateAt(now); s == Open || s == Merged {
 		return p.deny(now, ActionReopened, "")
 	}
 	p.set(now, Open, Event{Action: ActionReopened})
 	return nil
 }
 
-// AddTrigger records a milestone: the prompt gets the trigger and, unless
-// dismissed, is open again. It reports whether the trigger was recorded.
+// AddTrigger records a milestone of member t.Item: the prompt gets the
+// trigger and, unless dismissed, merged or withdrawn, is open again with
+// that member as its lead. It reports whether the trigger was recorded.
 func (p *Prompt) AddTrigger(t Trigger) bool {
-	if p.State == Dismissed {
+	switch p.State {
+	case Dismissed, Merged, Withdrawn:
 		return false
 	}
 	p.Triggers = append(p.Triggers, t)
+	if m := p.Member(t.Item); m != nil {
+		m.Snapshot = t.Snapshot
+	}
 	p.State = Open
 	p.Until = time.Time{}
 	p.Updated = t.At
+	p.lead()
 	return true
+}
+
+// Member returns the member for the given item ID, or nil.
+func (p *Prompt) Member(item string) *Member {
+	for i := range p.Members {
+		if p.Members[i].Item.ID == item {
+			return &p.Members[i]
+		}
+	}
+	return nil
+}
+
+// AddMember adds m to the prompt's members, or replaces the member for the
+// same item.
+func (p *Prompt) AddMember(m Member) {
+	if old := p.Member(m.Item.ID); old != nil {
+		*old = m
+	} else {
+		p.Members = append(p.Members, m)
+	}
+	SortMembers(p.Members)
+	p.lead()
+}
+
+// SortMembers orders members newest event first: by the item's last
+// update, then by ID.
+func SortMembers(ms []Member) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := &ms[i].Item, &ms[j].Item
+		if !a.Updated.Equal(b.Updated) {
+			return a.Updated.After(b.Updated)
+		}
+		return a.ID < b.ID
+	})
+}
+
+// KindRank orders item kinds by how well they lead a topic: the
+// vulnerability, the proposal, the issue, then pull requests and CLs.
+func KindRank(kind string) int {
+	switch kind {
+	case index.KindVuln:
+		return 0
+	case index.KindProposal:
+		return 1
+	case index.KindIssue:
+		return 2
+	case index.KindPull:
+		return 3
+	}
+	return 4
+}
+
+// lead sets Item and Reasons from the member of the latest trigger; of
+// several triggers at the same time, from the member whose kind leads
+// (KindRank).
+func (p *Prompt) lead() {
+	if len(p.Members) == 0 {
+		return
+	}
+	var m *Member
+	if n := len(p.Triggers); n > 0 {
+		last := p.Triggers[n-1].At
+		for i := n - 1; i >= 0 && p.Triggers[i].At.Equal(last); i-- {
+			if c := p.Member(p.Triggers[i].Item); c != nil && (m == nil || KindRank(c.Item.Kind) < KindRank(m.Item.Kind)) {
+				m = c
+			}
+		}
+	}
+	if m == nil {
+		m = &p.Members[0]
+	}
+	p.Item = m.Item
+	p.Reasons = m.Reasons
+}
+
+// Lead is the member the prompt is about: the one of its latest trigger.
+func (p *Prompt) Lead() *Member {
+	p.lead()
+	if m := p.Member(p.Item.ID); m != nil {
+		return m
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -14,9 +15,15 @@ import (
 // Bucket names; see the package documentation.
 const (
 	bucketPrompts = "prompts"
-	bucketKeys    = "prompt-keys"
+	bucketKeys    = "prompt-topics"
 	bucketStates  = "prompt-states"
+	bucketMeta    = "prompt-meta"
+	bucketKeysV1  = "prompt-keys"
 )
+
+// schemaVersion is the version of the key schema (see the package
+// documentation).
+const schemaVersion = 2
 
 // ErrNotFound reports a prompt ID that the store does not hold.
 var ErrNotFound = errors.New("no such prompt")
@@ -67,25 +74,31 @@ func Get(tx *store.Tx, id string) (*Prompt, error) {
 	return decode(id, v)
 }
 
-// Find returns the prompt for (client, concern, item), or nil.
-func Find(tx *store.Tx, client, concern, item string) (*Prompt, error) {
+// Find returns the prompt for (client, concern, topic), or nil.
+func Find(tx *store.Tx, client, concern, topic string) (*Prompt, error) {
 	b, ok, err := open(tx)
 	if err != nil || !ok {
 		return nil, err
 	}
-	id := b.keys.Get([]byte(keyOf(client, concern, item)))
+	id := b.keys.Get(topicKey(topic, client, concern))
 	if id == nil {
 		return nil, nil
 	}
 	v := b.prompts.Get(id)
 	if v == nil {
-		return nil, fmt.Errorf("queue: key %s/%s/%s names prompt %s, which is missing", client, concern, item, id)
+		return nil, fmt.Errorf("queue: key %s/%s/%s names prompt %s, which is missing", client, concern, topic, id)
 	}
 	return decode(string(id), v)
 }
 
-// Put stores p. A new prompt (empty ID) gets its ID here; a prompt for a
-// (client, concern, item) that already has one is an error.
+func topicKey(topic, client, concern string) []byte {
+	return []byte(topic + "\x00" + client + "\x00" + concern)
+}
+
+// Put stores p. A new prompt (empty ID) gets its ID here, from its lead
+// item; a prompt for a (client, concern, topic) that already has one is an
+// error. A prompt without a topic or members is taken to be about its item
+// alone.
 func Put(tx *store.Tx, p *Prompt) error {
 	b, _, err := open(tx)
 	if err != nil {
@@ -97,10 +110,16 @@ func Put(tx *store.Tx, p *Prompt) error {
 	if p.Client == "" || p.Concern == "" || p.Item.ID == "" {
 		return errors.New("queue: prompt without client, concern or item")
 	}
-	key := []byte(keyOf(p.Client, p.Concern, p.Item.ID))
+	if p.Topic == "" {
+		p.Topic = p.Item.ID
+	}
+	if len(p.Members) == 0 {
+		p.Members = []Member{{Item: p.Item, Reasons: p.Reasons, Snapshot: p.Trigger().Snapshot, Joined: p.Created}}
+	}
+	key := topicKey(p.Topic, p.Client, p.Concern)
 	if p.ID == "" {
 		if id := b.keys.Get(key); id != nil {
-			return fmt.Errorf("queue: %s/%s/%s already has prompt %s", p.Client, p.Concern, p.Item.ID, id)
+			return fmt.Errorf("queue: %s/%s/%s already has prompt %s", p.Client, p.Concern, p.Topic, id)
 		}
 		chars := idChars(p.Client, p.Concern, p.Item.ID)
 		for n := idLen; ; n++ {
@@ -123,8 +142,10 @@ func Put(tx *store.Tx, p *Prompt) error {
 				return err
 			}
 			p.stored = old.State
-		} else if err := b.keys.Put(key, []byte(p.ID)); err != nil {
-			return err
+		} else if p.State != Merged {
+			if err := b.keys.Put(key, []byte(p.ID)); err != nil {
+				return err
+			}
 		}
 	}
 	if err := b.prompts.Put([]byte(p.ID), marshal(p)); err != nil {
@@ -190,24 +211,29 @@ func Scan(tx *store.Tx, states []State, fn func(*Prompt) error) error {
 	return nil
 }
 
-// ForClient calls fn with every prompt of the client, ordered by concern
-// and item ID.
+// ForClient calls fn with every prompt of the client, merged ones too,
+// ordered by concern and lead item ID.
 func ForClient(tx *store.Tx, client string, fn func(*Prompt) error) error {
-	b, ok, err := open(tx)
-	if err != nil || !ok {
+	var ps []*Prompt
+	err := Scan(tx, nil, func(p *Prompt) error {
+		if p.Client == client {
+			ps = append(ps, p)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	prefix := []byte(client + "\x00")
-	c := b.keys.Cursor()
-	for k, id := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, id = c.Next() {
-		v := b.prompts.Get(id)
-		if v == nil {
-			return fmt.Errorf("queue: key index names prompt %s, which is missing", id)
+	sort.Slice(ps, func(i, j int) bool {
+		if ps[i].Concern != ps[j].Concern {
+			return ps[i].Concern < ps[j].Concern
 		}
-		p, err := decode(string(id), v)
-		if err != nil {
-			return err
+		if ps[i].Item.ID != ps[j].Item.ID {
+			return ps[i].Item.ID < ps[j].Item.ID
 		}
+		return ps[i].ID < ps[j].ID
+	})
+	for _, p := range ps {
 		if err := fn(p); err != nil {
 			return err
 		}

@@ -26,6 +26,13 @@ type Entry struct {
 			Name      string `json:"name"`
 			Ecosystem string `json:"ecosystem"`
 		} `json:"package"`
+		Ranges []struct {
+			Type   string `json:"type"`
+			Events []struct {
+				Introduced string `json:"introduced"`
+				Fixed      string `json:"fixed"`
+			} `json:"events"`
+		} `json:"ranges"`
 		EcosystemSpecific struct {
 			Imports []struct {
 				Path    string   `json:"path"`
@@ -93,6 +100,35 @@ func Normalize(raw []byte) (index.Item, error) {
 	for _, a := range e.Affected {
 		modules = append(modules, a.Package.Name)
 		imports := a.EcosystemSpecific.Imports
+		aff := index.Affected{Module: a.Package.Name}
+		var spans []string
+		for _, r := range a.Ranges {
+			if r.Type != "SEMVER" {
+				continue
+			}
+			from := ""
+			for _, ev := range r.Events {
+				switch {
+				case ev.Introduced != "":
+					from = ev.Introduced
+				case ev.Fixed != "":
+					spans = append(spans, span(from, "before "+ev.Fixed))
+					aff.Fixed = append(aff.Fixed, ev.Fixed)
+					from = ""
+				}
+			}
+			if from != "" {
+				spans = append(spans, span(from, "with no fix yet"))
+			}
+		}
+		aff.Versions = strings.Join(spans, "; ")
+		if aff.Versions == "" {
+			aff.Versions = "all versions"
+		}
+		for _, imp := range imports {
+			aff.Packages = append(aff.Packages, imp.Path)
+		}
+		it.Affected = append(it.Affected, aff)
 		for _, imp := range imports {
 			pkgs = append(pkgs, imp.Path)
 			if len(imp.Symbols) > 0 {
@@ -115,6 +151,18 @@ func Normalize(raw []byte) (index.Item, error) {
 		it.Repo = ms[0]
 	}
 	return it, nil
+}
+
+// span describes one affected range of versions: "before 1.26.9",
+// "from 1.27.0-0 before 1.27.4".
+func span(from, end string) string {
+	if from == "" || from == "0" {
+		if end == "with no fix yet" {
+			return "all versions, with no fix yet"
+		}
+		return end
+	}
+	return "from " + from + " " + end
 }
 
 func sortedSet(s []string) []string {
