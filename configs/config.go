@@ -442,7 +442,11 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText formats a duration.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
-// ParseDuration parses "90m", "6h", "14d", "2w" or "1d12h".
+// maxDuration is the longest time.Duration.
+const maxDuration = time.Duration(1<<63 - 1)
+
+// ParseDuration parses "90m", "6h", "14d", "2w" or "1d12h". It refuses a
+// duration too long for time.Duration rather than let it wrap around.
 func ParseDuration(s string) (time.Duration, error) {
 	orig := s
 	var total time.Duration
@@ -455,6 +459,9 @@ func ParseDuration(s string) (time.Duration, error) {
 			if err != nil || n < 0 {
 				return 0, fmt.Errorf("bad duration %q: want a number followed by w, d, h, m or s, like 14d or 6h", orig)
 			}
+			if n > int(maxDuration/unit.d) || time.Duration(n)*unit.d > maxDuration-total {
+				return 0, fmt.Errorf("bad duration %q: too long (at most about 292 years)", orig)
+			}
 			total += time.Duration(n) * unit.d
 			s = s[i+1:]
 		}
@@ -463,6 +470,9 @@ func ParseDuration(s string) (time.Duration, error) {
 		d, err := time.ParseDuration(s)
 		if err != nil || d < 0 {
 			return 0, fmt.Errorf("bad duration %q: want a number followed by w, d, h, m or s, like 14d or 6h", orig)
+		}
+		if d > maxDuration-total {
+			return 0, fmt.Errorf("bad duration %q: too long (at most about 292 years)", orig)
 		}
 		total += d
 	}

@@ -154,7 +154,16 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "0h", "-1d", "d", "1y", "3d2w", "soon"} {
+	// Durations too long for time.Duration are refused, never wrapped.
+	for _, long := range []string{"99999999d", "999999999999w", "106752d", "106751d24h", "15251w", "15250w2d"} {
+		if got, err := ParseDuration(long); err == nil || !strings.Contains(err.Error(), "too long") {
+			t.Errorf("ParseDuration(%q) = %v, %v; want a too-long error", long, got, err)
+		}
+	}
+	if _, err := ParseDuration("106751d"); err != nil {
+		t.Errorf("106751 days fit in a time.Duration: %v", err)
+	}
+	for _, bad := range []string{"", "0h", "-1d", "d", "1y", "3d2w", "soon", "9999999999999h"} {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) succeeded", bad)
 		}

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Sources of items.
@@ -180,14 +181,14 @@ func ParseID(id string) (ParsedID, error) {
 	case strings.Contains(id, "#"):
 		repo, num, _ := strings.Cut(id, "#")
 		n, err := strconv.Atoi(num)
-		if err != nil || n <= 0 || strings.Count(repo, "/") != 1 || strings.HasPrefix(repo, "/") || strings.HasSuffix(repo, "/") {
+		if err != nil || n <= 0 || strings.Count(repo, "/") != 1 || !cleanPath(repo) {
 			return bad()
 		}
 		return ParsedID{Source: SourceGitHub, Repo: repo, Number: n}, nil
 	case strings.Contains(id, ":"):
 		host, rest, _ := strings.Cut(id, ":")
 		i := strings.LastIndexByte(rest, '/')
-		if host == "" || i <= 0 {
+		if host == "" || i <= 0 || !cleanPath(host) || strings.Contains(host, "/") || !cleanPath(rest[:i]) {
 			return bad()
 		}
 		n, err := strconv.Atoi(rest[i+1:])
@@ -197,6 +198,20 @@ func ParseID(id string) (ParsedID, error) {
 		return ParsedID{Source: SourceGerrit, Host: host, Repo: rest[:i], Number: n}, nil
 	}
 	return bad()
+}
+
+// cleanPath reports whether p is slash-separated names that are safe to
+// use anywhere an ID goes (file names, URLs, a terminal): no empty, "." or
+// ".." element, no white space, control characters or backslashes.
+func cleanPath(p string) bool {
+	for _, el := range strings.Split(p, "/") {
+		if el == "" || el == "." || el == ".." {
+			return false
+		}
+	}
+	return !strings.ContainsFunc(p, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || r == '\\' || r == '#' || unicode.IsSpace(r) || unicode.IsControl(r)
+	})
 }
 
 func digits(s string) bool {

@@ -37,7 +37,8 @@ func TestIDs(t *testing.T) {
 			t.Errorf("ParseID(%q) = %+v, %v; want %+v", tt.id, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "60105", "golang#1", "golang/go#", "golang/go#x", "a/b/c#1", "go-review:crypto", ":go/1", "GO-24-1", "GO-2024-x", "go-review:go/-1"} {
+	for _, bad := range []string{"", "60105", "golang#1", "golang/go#", "golang/go#x", "a/b/c#1", "go-review:crypto", ":go/1", "GO-24-1", "GO-2024-x", "go-review:go/-1",
+		"evil/..#1", "../x#1", "./x#1", "a/b c#1", "a\\b/c#1", "a/b\x1b#1", "../../x", "go-review:../x/1", "go-review:go/../1", "..:go/1", "a/b:go/1"} {
 		if _, err := ParseID(bad); err == nil || !strings.Contains(err.Error(), "want owner/repo#N") {
 			t.Errorf("ParseID(%q) = %v", bad, err)
 		}

@@ -166,7 +166,8 @@ func cleanParseError(msg string) string {
 const titleBoost = 3.0
 
 // Search runs req.
-func (x *Index) Search(ctx context.Context, req Request) (*Result, error) {
+func (x *Index) Search(ctx context.Context, req Request) (_ *Result, err error) {
+	defer guard(x.path, &err)
 	sr, err := x.searchRequest(req)
 	if err != nil {
 		return nil, err
@@ -371,7 +372,9 @@ func (s Snippet) render(before, after string, escape bool) string {
 			seg = text[:i]
 		}
 		seg = strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
+			// Control characters and the bidirectional overrides and
+			// isolates that reorder text on screen are dropped.
+			if unicode.IsControl(r) || r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069' {
 				return -1
 			}
 			return r

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
@@ -176,7 +177,16 @@ func parseLine(reg source.Registry, raw []byte, shape string, env source.Env) (l
 		return line{}, fmt.Errorf("unknown shape %q (want one of %s)", shape, strings.Join(reg.ShapeNames(), ", "))
 	}
 	obj, err := s.Parse(raw, env)
-	return line{shape: s.Name, source: d.Kind, obj: obj}, err
+	if err != nil {
+		return line{}, err
+	}
+	// The ID is what show, export and the queue take apart later: one
+	// they would refuse ("evil/..#1" from a forged repository URL) must
+	// not get into the store.
+	if _, err := index.ParseID(obj.ID); err != nil {
+		return line{}, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	return line{shape: s.Name, source: d.Kind, obj: obj}, nil
 }
 
 // Export writes the store's raw objects as JSON Lines to w, in the order they

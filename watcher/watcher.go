@@ -72,96 +72,197 @@ func (n *Normalizer) item(tx *store.Tx, rec store.Record) (index.Item, error) {
 type Data struct {
 	Dir   string
 	Store *store.Store
-	Index *index.Index
+	Index *index.Index // nil until OpenIndex (OpenData opens both)
 	Norm  *Normalizer
 }
 
 // OpenData opens the store and the index in dir. A writer (readOnly false)
-// holds the directory exclusively until Close.
+// holds the directory exclusively until Close. A damaged index is reported
+// as index.ErrDamaged.
 func OpenData(dir string, readOnly bool, norm *Normalizer) (*Data, error) {
-	st, err := store.Open(dir, store.Options{ReadOnly: readOnly})
+	d, err := OpenStore(dir, readOnly, norm)
 	if err != nil {
 		return nil, err
 	}
-	ix, err := index.Open(filepath.Join(dir, index.DirName), readOnly)
+	if err := d.OpenIndex(readOnly); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// OpenStore opens only the store in dir; OpenIndex opens the index later.
+// reindex uses it, since it must work whatever state the index is in.
+func OpenStore(dir string, readOnly bool, norm *Normalizer) (*Data, error) {
+	st, err := store.Open(dir, store.Options{ReadOnly: readOnly})
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	if norm == nil {
 		norm = &Normalizer{}
 	}
-	return &Data{Dir: dir, Store: st, Index: ix, Norm: norm}, nil
+	return &Data{Dir: dir, Store: st, Norm: norm}, nil
+}
+
+// IndexPath returns the path of the index directory.
+func (d *Data) IndexPath() string { return filepath.Join(d.Dir, index.DirName) }
+
+// OpenIndex opens the index of the data directory.
+func (d *Data) OpenIndex(readOnly bool) error {
+	ix, err := index.Open(d.IndexPath(), readOnly)
+	if err != nil {
+		return err
+	}
+	d.Index = ix
+	return nil
 }
 
 // Close closes the index and then the store.
 func (d *Data) Close() error {
-	return errors.Join(d.Index.Close(), d.Store.Close())
+	var err error
+	if d.Index != nil {
+		err = d.Index.Close()
+	}
+	return errors.Join(err, d.Store.Close())
 }
 
-// indexBatchSize is how many items go into one index batch.
-const indexBatchSize = 1000
+// Index batches hold at most indexBatchSize items or indexBatchBytes of
+// raw JSON, whichever comes first.
+const (
+	indexBatchSize  = 1000
+	indexBatchBytes = 8 << 20
+)
 
 // IndexPending indexes every item written to the store since the index's
 // last position, in batches, and returns how many it indexed. The index's
 // position moves with each batch, so an interrupted run resumes where it
-// stopped.
+// stopped. A record that cannot be normalized is quarantined (see
+// Quarantined) and the rest go on.
 func (d *Data) IndexPending(ctx context.Context) (int, error) {
-	from, err := d.Index.Seq()
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	b := d.Index.NewBatch()
-	var last uint64
-	err = d.Store.View(func(tx *store.Tx) error {
-		err := tx.Since(from, func(rec store.Record) error {
-			it, err := d.Norm.Item(tx, rec)
-			if err != nil {
-				return err
-			}
-			if err := b.Add(&it); err != nil {
-				return err
-			}
-			last = rec.Seq
-			n++
-			if b.Len() >= indexBatchSize {
-				if err := b.Commit(ctx, last); err != nil {
-					return err
-				}
-				slog.Debug("indexed", "items", n)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if b.Len() > 0 {
-			return b.Commit(ctx, last)
-		}
-		return nil
-	})
+	n, err := d.indexInto(ctx, d.Index)
 	if err != nil {
 		return n, fmt.Errorf("index: %w", err)
 	}
 	return n, nil
 }
 
-// Reindex throws the index away and rebuilds it from the store.
-func (d *Data) Reindex(ctx context.Context) (int, error) {
-	path := filepath.Join(d.Dir, index.DirName)
-	if err := d.Index.Close(); err != nil {
-		return 0, err
-	}
-	if err := index.Remove(path); err != nil {
-		return 0, err
-	}
-	ix, err := index.Open(path, false)
+// indexInto brings ix up to date with the store, one batch at a time: it
+// reads and normalizes a batch in a read transaction, records the records
+// that failed in the quarantine (and clears those that now pass) in a short
+// write transaction, and only then commits the batch with its position, so
+// that the index never moves past a record that is neither indexed nor
+// quarantined.
+func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
+	from, err := ix.Seq()
 	if err != nil {
 		return 0, err
 	}
-	d.Index = ix
-	return d.IndexPending(ctx)
+	n := 0
+	b := ix.NewBatch()
+	for {
+		var (
+			bad     []Quarantined
+			cleared []string
+			last    uint64
+			bytes   int
+			full    bool
+		)
+		err := d.Store.View(func(tx *store.Tx) error {
+			q, err := tx.Bucket(bucketQuarantine)
+			if err != nil {
+				return err
+			}
+			return tx.Since(from, func(rec store.Record) error {
+				if b.Len()+len(bad) >= indexBatchSize || bytes >= indexBatchBytes {
+					full = true
+					return errBatchFull
+				}
+				bytes += len(rec.Raw)
+				last = rec.Seq
+				it, err := d.Norm.Item(tx, rec)
+				if err != nil {
+					bad = append(bad, Quarantined{ID: rec.ID, Source: rec.Source, Seq: rec.Seq, Err: err.Error()})
+					return nil
+				}
+				if q != nil && q.Get([]byte(rec.ID)) != nil {
+					cleared = append(cleared, rec.ID)
+				}
+				return b.Add(&it)
+			})
+		})
+		if err != nil && !errors.Is(err, errBatchFull) {
+			return n, err
+		}
+		if last == 0 {
+			return n, nil
+		}
+		if err := d.quarantine(bad, cleared); err != nil {
+			return n, err
+		}
+		for _, q := range bad {
+			slog.Warn("quarantined a stored record that cannot be normalized", "item", q.ID, "err", q.Err)
+		}
+		n += b.Len()
+		if err := b.Commit(ctx, last); err != nil {
+			return n, err
+		}
+		slog.Debug("indexed", "items", n)
+		from = last
+		if !full {
+			return n, nil
+		}
+	}
+}
+
+var errBatchFull = errors.New("batch full")
+
+// Reindex rebuilds the index from the store, whatever state the old index
+// is in: it builds a new index beside the old one and moves it into place
+// only when it is complete, so an interrupted or failed reindex leaves the
+// old index as it was. A damaged old index is never opened.
+func (d *Data) Reindex(ctx context.Context) (int, error) {
+	path := d.IndexPath()
+	tmp := path + ".new" // a leftover from an interrupted reindex is removed
+	if err := index.Remove(tmp); err != nil {
+		return 0, err
+	}
+	ix, err := index.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
+	n, err := d.indexInto(ctx, ix)
+	if cerr := ix.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		index.Remove(tmp)
+		return n, fmt.Errorf("reindex: %w (the old index is unchanged)", err)
+	}
+	if d.Index != nil {
+		d.Index.Close() // a damaged index may fail to close; it is replaced anyway
+		d.Index = nil
+	}
+	if err := index.Replace(tmp, path); err != nil {
+		return n, err
+	}
+	return n, d.OpenIndex(false)
+}
+
+// IndexLag returns how many stored items were written after the index's
+// position: the items a search does not see yet.
+func (d *Data) IndexLag() (int, error) {
+	seq, err := d.Index.Seq()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = d.Store.View(func(tx *store.Tx) error {
+		if tx.LastSeq() <= seq {
+			return nil
+		}
+		return tx.Since(seq, func(store.Record) error { n++; return nil })
+	})
+	return n, err
 }
 
 // Item returns the normalized item with the given ID.

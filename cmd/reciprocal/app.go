@@ -170,11 +170,27 @@ func (a *app) openDataAsIs(write bool) (*watcher.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := watcher.OpenData(dir, !write, a.normalizer())
+	return a.dataError(watcher.OpenData(dir, !write, a.normalizer()))
+}
+
+// openStore opens only the store of the data directory, for reindex and
+// status, which must work whatever state the index is in.
+func (a *app) openStore(write bool) (*watcher.Data, error) {
+	dir, err := a.dataDir()
+	if err != nil {
+		return nil, err
+	}
+	return a.dataError(watcher.OpenStore(dir, !write, a.normalizer()))
+}
+
+// dataError adds the hint that fits an error opening the data directory.
+func (a *app) dataError(d *watcher.Data, err error) (*watcher.Data, error) {
 	var locked *store.ErrLocked
 	switch {
 	case err == nil:
 		return d, nil
+	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
+		return nil, withHint(err, "the index is derived from the store: 'reciprocal reindex' rebuilds it and loses nothing")
 	case errors.As(err, &locked):
 		return nil, withHint(err, "wait for it to finish, or stop it; reciprocal allows one writer per data directory")
 	case errors.Is(err, store.ErrNoStore):

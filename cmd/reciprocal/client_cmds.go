@@ -71,7 +71,7 @@ of their prompts are open, snoozed, done and history.`,
 			sort.SliceStable(out, func(i, j int) bool { return configs.TierRank(out[i].Tier) > configs.TierRank(out[j].Tier) })
 			for _, s := range out {
 				fmt.Fprintf(a.stdout, "%-12s %-24s %-9s %s  %d open  %d snoozed  %d done  %d history\n",
-					s.ID, s.Name, s.Tier, plural(len(s.Concerns), "concern"), s.Prompts[queue.Open], s.Prompts[queue.Snoozed], s.Prompts[queue.Done], s.Prompts[queue.History])
+					s.ID, oneLine(s.Name), s.Tier, plural(len(s.Concerns), "concern"), s.Prompts[queue.Open], s.Prompts[queue.Snoozed], s.Prompts[queue.Done], s.Prompts[queue.History])
 				fmt.Fprintf(a.stdout, "%-12s %s\n", "", strings.Join(s.Concerns, ", "))
 			}
 			return nil
@@ -136,22 +136,22 @@ the look-back window.`,
 			}
 			w := a.stdout
 			loc := a.location()
-			fmt.Fprintf(w, "%s  %s  (%s)\n", p.ID, p.Name, p.Tier)
+			fmt.Fprintf(w, "%s  %s  (%s)\n", p.ID, oneLine(p.Name), p.Tier)
 			if len(p.Contacts) > 0 {
-				fmt.Fprintf(w, "contacts: %s\n", strings.Join(p.Contacts, ", "))
+				fmt.Fprintf(w, "contacts: %s\n", strings.Join(oneLines(p.Contacts), ", "))
 			}
 			if p.Notes != "" {
-				fmt.Fprintf(w, "notes:    %s\n", p.Notes)
+				fmt.Fprintf(w, "notes:    %s\n", oneLine(p.Notes))
 			}
 			fmt.Fprintf(w, "profile:  %s\n", p.Path)
 			fmt.Fprintf(w, "\nconcerns:\n")
 			for _, c := range p.Concerns {
 				via := ""
 				if c.Via != "" {
-					via = " (" + c.Via + ")"
+					via = " (" + oneLine(c.Via) + ")"
 				}
 				fmt.Fprintf(w, "  %s  [%s]  told %s%s\n", c.ID, c.Priority, c.Told, via)
-				fmt.Fprintf(w, "    %s\n", c.Summary)
+				fmt.Fprintf(w, "    %s\n", oneLine(c.Summary))
 				fmt.Fprintf(w, "    %s\n", describeConcern(&c))
 				n := counts[c.ID]
 				fmt.Fprintf(w, "    prompts: %d open, %d snoozed, %d done, %d dismissed, %d history\n",
@@ -164,7 +164,7 @@ the look-back window.`,
 			for _, c := range cons {
 				note := ""
 				if c.Note != "" {
-					note = ": " + c.Note
+					note = ": " + oneLine(c.Note)
 				}
 				fmt.Fprintf(w, "  %s  %-9s %s  %s  %s%s\n", c.At.In(loc).Format("2006-01-02 15:04"), c.Action, c.Prompt, c.Concern, c.Item, note)
 			}
@@ -265,6 +265,7 @@ trusting it, with the concern's prompts so far.`,
 				return nil
 			}
 			defer d.Close()
+			a.warnIndexLag(d)
 			total, err := d.Index.Count()
 			if err != nil {
 				return err
@@ -283,7 +284,7 @@ trusting it, with the concern's prompts so far.`,
 			}
 			fmt.Fprintf(w, "index:    %d items\n", total)
 			for _, p := range profiles {
-				fmt.Fprintf(w, "\n%s  %s (%s)\n", p.ID, p.Name, p.Tier)
+				fmt.Fprintf(w, "\n%s  %s (%s)\n", p.ID, oneLine(p.Name), p.Tier)
 				for i := range p.Concerns {
 					c := &p.Concerns[i]
 					res, err := match.Preview(cmd.Context(), d.Index, c, top)

@@ -149,13 +149,15 @@ func (a *app) reindexCommand() *cobra.Command {
 		Use:   "reindex",
 		Short: "Rebuild the search index from the store",
 		Long: `Reindex throws the Bleve index away and rebuilds it from the raw JSON in the
-store. Run it after upgrading reciprocal, or if the index is damaged.
-Commands that write (sync, match, run) rebuild an index built with an older
-text analysis themselves.`,
+store. Run it after upgrading reciprocal, or if the index is damaged: it
+never opens the old index, and builds the new one beside it, so an
+interrupted reindex leaves the old index as it was. Commands that write
+(sync, match, run) rebuild an index built with an older text analysis
+themselves.`,
 		Example: "  reciprocal reindex",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := a.openDataAsIs(true)
+			d, err := a.openStore(true)
 			if err != nil {
 				return err
 			}
@@ -165,6 +167,11 @@ text analysis themselves.`,
 				return err
 			}
 			fmt.Fprintf(a.stdout, "reindexed %d items\n", n)
+			if q, err := d.Quarantine(); err != nil {
+				return err
+			} else if len(q) > 0 {
+				fmt.Fprintf(a.stdout, "%d stored records cannot be normalized and are quarantined: see reciprocal status\n", len(q))
+			}
 			return nil
 		},
 	}

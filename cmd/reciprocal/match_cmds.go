@@ -123,7 +123,7 @@ func (a *app) printMatch(res *match.Result, profiles configs.Profiles) {
 		if m := p.Member(p.Trigger().Item); m != nil {
 			it = m.Item
 		}
-		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", label, p.ID, names[p.Client], p.Concern, it.ID, oneLine(it.Title))
+		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", label, p.ID, oneLine(names[p.Client]), p.Concern, it.ID, oneLine(it.Title))
 		fmt.Fprintf(a.stdout, "%-9s %s  %s\n", "", strings.Repeat(" ", len(p.ID)), oneLine(p.Trigger().Description))
 	}
 	for _, p := range res.New {

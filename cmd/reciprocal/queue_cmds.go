@@ -145,23 +145,23 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 	if n := len(e.Members); n > 1 {
 		about += fmt.Sprintf(" (topic of %d items)", n)
 	}
-	fmt.Fprintf(w, "%s  [%s/%s]  Ask %s about %s\n", e.ID, e.Client.Tier, e.Concern.Priority, e.Client.Name, about)
-	who := e.Client.Name
+	fmt.Fprintf(w, "%s  [%s/%s]  Ask %s about %s\n", e.ID, e.Client.Tier, e.Concern.Priority, oneLine(e.Client.Name), about)
+	who := oneLine(e.Client.Name)
 	if len(e.Client.Contacts) > 0 {
-		who += ": " + strings.Join(e.Client.Contacts, ", ")
+		who += ": " + strings.Join(oneLines(e.Client.Contacts), ", ")
 	}
 	fmt.Fprintf(w, "  who:      %s\n", who)
 	fmt.Fprintf(w, "  item:     %s\n", oneLine(e.Item.Title))
 	fmt.Fprintf(w, "            %s  (%s)\n", oneLine(e.Item.URL), itemState(&e.Item))
 	if full {
 		for _, t := range e.Triggers {
-			fmt.Fprintf(w, "  trigger:  %s  %s\n", t.At.In(loc).Format("2006-01-02 15:04"), t.Description)
+			fmt.Fprintf(w, "  trigger:  %s  %s\n", t.At.In(loc).Format("2006-01-02 15:04"), oneLine(t.Description))
 		}
 	} else {
-		fmt.Fprintf(w, "  trigger:  %s  %s\n", e.Trigger.At.In(loc).Format("2006-01-02 15:04"), e.Trigger.Description)
+		fmt.Fprintf(w, "  trigger:  %s  %s\n", e.Trigger.At.In(loc).Format("2006-01-02 15:04"), oneLine(e.Trigger.Description))
 	}
 	fmt.Fprintf(w, "  told:     %s\n", told(e))
-	fmt.Fprintf(w, "  why:      %s\n", report.Why(&e.Reasons))
+	fmt.Fprintf(w, "  why:      %s\n", oneLine(report.Why(&e.Reasons)))
 	if e.MergedInto != "" {
 		fmt.Fprintf(w, "  merged:   its topic joined another: see %s\n", e.MergedInto)
 	}
@@ -203,7 +203,7 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 				line += " until " + ev.Until.In(loc).Format("2006-01-02")
 			}
 			if ev.Note != "" {
-				line += ": " + ev.Note
+				line += ": " + oneLine(ev.Note)
 			}
 			fmt.Fprintf(w, "  log:      %s\n", line)
 		}
@@ -228,9 +228,9 @@ func itemState(it *queue.ItemInfo) string {
 
 // told says what the client told you: "On 2023-05-10 they told you: '…' (kick-off call)".
 func told(e *queue.Entry) string {
-	s := fmt.Sprintf("On %s they told you: '%s'", e.Concern.Told, e.Concern.Summary)
+	s := fmt.Sprintf("On %s they told you: '%s'", e.Concern.Told, oneLine(e.Concern.Summary))
 	if e.Concern.Via != "" {
-		s += " (" + e.Concern.Via + ")"
+		s += " (" + oneLine(e.Concern.Via) + ")"
 	}
 	return s
 }
@@ -331,6 +331,9 @@ change, a merge) opens the prompt again.`,
 	return c
 }
 
+// maxSnooze is the longest a prompt can be snoozed.
+const maxSnooze = 3650 * 24 * time.Hour
+
 func (a *app) queueSnoozeCommand() *cobra.Command {
 	var until, dur, note string
 	c := &cobra.Command{
@@ -352,12 +355,19 @@ briefing's time zone) or for a while; then it is open again.`,
 					return usagef("--until %q: want a day like 2026-12-01", until)
 				}
 				at = t
+				now := a.now()
+				if at.Sub(now) > maxSnooze {
+					return usagef("--until %s: at most %dd (ten years) from now; to stop a prompt for good, dismiss it", until, maxSnooze/(24*time.Hour))
+				}
 			}
 			var d time.Duration
 			if dur != "" {
 				var err error
 				if d, err = configs.ParseDuration(dur); err != nil {
 					return usagef("--for: %v", err)
+				}
+				if d > maxSnooze {
+					return usagef("--for %s: at most %dd (ten years); to stop a prompt for good, dismiss it", dur, maxSnooze/(24*time.Hour))
 				}
 			}
 			return a.updatePrompt(args[0], "snoozed", func(p *queue.Prompt, now time.Time) error {

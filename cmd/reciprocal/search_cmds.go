@@ -11,6 +11,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/index/pkgpath"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
 )
 
@@ -78,6 +79,7 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 				return err
 			}
 			defer d.Close()
+			a.warnIndexLag(d)
 			req.Highlight = true
 			res, err := d.Index.Search(cmd.Context(), req)
 			if err != nil {
@@ -252,5 +254,16 @@ func printItem(a *app, it *index.Item) {
 	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(printable(it.Body)))
 	if it.Comments != "" {
 		fmt.Fprintf(w, "\n--- comments ---\n%s\n", strings.TrimSpace(printable(it.Comments)))
+	}
+}
+
+// warnIndexLag tells a reader of the index (who cannot catch it up) that
+// the index does not reflect the whole store, and by how much.
+func (a *app) warnIndexLag(d *watcher.Data) {
+	n, err := d.IndexLag()
+	if err != nil {
+		fmt.Fprintf(a.stderr, "reciprocal: %v\n", err)
+	} else if n > 0 {
+		fmt.Fprintf(a.stderr, "reciprocal: %s\n", report.IndexLagMessage(n))
 	}
 }

@@ -62,7 +62,7 @@ func (a *app) status() (*report.Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := a.openDataAsIs(false) // a stale index is reported in the status
+	d, err := a.openStore(false) // the index's state is in the status
 	if errors.Is(err, store.ErrNoStore) {
 		return report.EmptyStatus(dir), nil
 	}
@@ -111,7 +111,20 @@ func (a *app) printStatus(rep *report.Status) {
 	}
 	sort.Strings(srcs)
 	fmt.Fprintf(w, "\nstore: %d items (%s), %d comments, %s\n", total, strings.Join(srcs, ", "), rep.Comments, bytesize(rep.StoreBytes))
-	fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
+	switch {
+	case rep.IndexError != "":
+		fmt.Fprintf(w, "index: %s\n", rep.IndexError)
+	case rep.IndexLag > 0:
+		fmt.Fprintf(w, "index: %d items, %s, %d items behind the store\n", rep.Indexed, bytesize(rep.IndexBytes), rep.IndexLag)
+	default:
+		fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
+	}
+	if len(rep.Quarantine) > 0 {
+		fmt.Fprintf(w, "quarantine: %d stored records cannot be normalized:\n", len(rep.Quarantine))
+		for _, q := range rep.Quarantine {
+			fmt.Fprintf(w, "  %s (seq %d): %s\n", oneLine(q.ID), q.Seq, oneLine(q.Err))
+		}
+	}
 	more := ""
 	if rep.MatchLagAtLeast {
 		more = "more than "

@@ -24,16 +24,32 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(printable(s)), " ")
 }
 
-// printable removes control characters other than newline and tab from
-// untrusted text, so it cannot move the cursor or recolour the terminal.
+// printable makes untrusted text (tracker text, and profile and prompt text
+// that anyone with write access to those files chose) safe for the
+// terminal: control characters other than newline and tab become spaces,
+// so that escape sequences cannot move the cursor or recolour the screen,
+// and the bidirectional overrides and isolates that make text read in
+// another order than it is stored (U+202A–U+202E, U+2066–U+2069) are
+// dropped. Invalid UTF-8 becomes U+FFFD.
 func printable(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
+		switch {
+		case r == '\n' || r == '\t':
 			return r
-		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
 			return ' '
+		case r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069':
+			return -1
 		}
 		return r
-	}, s)
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+// oneLines applies oneLine to each of ss.
+func oneLines(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = oneLine(s)
+	}
+	return out
 }

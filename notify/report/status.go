@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -33,6 +34,9 @@ type Status struct {
 	Items           map[string]int         `json:"items"` // by source
 	Comments        int                    `json:"comments"`
 	Indexed         uint64                 `json:"indexed"`
+	IndexLag        int                    `json:"index_lag"`                    // stored items the index does not reflect yet
+	IndexError      string                 `json:"index_error,omitempty"`        // why the index cannot be read
+	Quarantine      []watcher.Quarantined  `json:"quarantine"`                   // stored records that cannot be normalized
 	MatchLag        int                    `json:"match_lag"`                    // items changed since the last match
 	MatchLagAtLeast bool                   `json:"match_lag_at_least,omitempty"` // there are more than match_lag
 	Prompts         map[string]PromptCount `json:"prompts"`                      // open and snoozed prompts by client
@@ -85,11 +89,8 @@ func (e *Env) Status() (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rep.Indexed, err = d.Index.Count(); err != nil {
+	if err := e.indexStatus(rep); err != nil {
 		return nil, err
-	}
-	if d.Index.Stale() {
-		rep.Attention = append(rep.Attention, fmt.Sprintf("%v: run 'reciprocal reindex'", &index.StaleError{Version: d.Index.Analysis()}))
 	}
 	if rep.MatchLag, rep.MatchLagAtLeast, err = match.Lag(d.Store, LagLimit); err != nil {
 		return nil, err
@@ -139,6 +140,48 @@ func (e *Env) Status() (*Status, error) {
 		rep.Attention = append(rep.Attention, fmt.Sprintf("the briefing for %s failed: %s; fix it, then 'reciprocal brief --resend %s'", bs.Last.Date, bs.Last.Describe(e.Config.Location()), bs.Last.Date))
 	}
 	return rep, nil
+}
+
+// indexStatus fills in the index's part of the report: its size, how far it
+// lags the store, whether it can be read at all, and the quarantine. When
+// the Env's data was opened without its index (watcher.OpenStore), the
+// index is opened here, read-only.
+func (e *Env) indexStatus(rep *Status) error {
+	d := e.Data
+	var err error
+	if rep.Quarantine, err = d.Quarantine(); err != nil {
+		return err
+	}
+	if len(rep.Quarantine) > 0 {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("%d stored records cannot be normalized and are not indexed (listed above); an upgrade or a later sync of the item may fix them", len(rep.Quarantine)))
+	}
+	if d.Index == nil { // opened here, so that a damaged index is reported
+		err = d.OpenIndex(true)
+	}
+	if err == nil {
+		rep.Indexed, err = d.Index.Count()
+	}
+	if err == nil {
+		rep.IndexLag, err = d.IndexLag()
+	}
+	if err == nil && d.Index.Stale() {
+		rep.Attention = append(rep.Attention, fmt.Sprintf("%v: run 'reciprocal reindex'", &index.StaleError{Version: d.Index.Analysis()}))
+	}
+	switch {
+	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
+		rep.IndexError = err.Error()
+		rep.Attention = append(rep.Attention, err.Error())
+	case err != nil:
+		return err
+	case rep.IndexLag > 0:
+		rep.Attention = append(rep.Attention, IndexLagMessage(rep.IndexLag))
+	}
+	return nil
+}
+
+// IndexLagMessage says that the index lags the store by n items.
+func IndexLagMessage(n int) string {
+	return fmt.Sprintf("the index is %d items behind the store: run reciprocal reindex (or any command that writes, such as match)", n)
 }
 
 // An SLARow is one SLA request with its state at a time, as status and

@@ -1,6 +1,8 @@
 package gerrit
 
 import (
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/reciprocal-access/reciprocal/configs"
@@ -26,8 +28,15 @@ var Descriptor = &source.Descriptor{
 		return m
 	},
 	Normalize: func(rec source.Record, env source.Env) (index.Item, error) {
+		// The host label comes from the key the change was stored under,
+		// not from the configuration of the day: a change synced from a
+		// server at 127.0.0.1 keeps its ID when no configuration names it.
 		label, _, _ := strings.Cut(rec.ID, ":")
-		return Normalize(BaseURL(env, label), rec.Raw)
+		it, err := Normalize(BaseURL(env, label), rec.Raw)
+		if err == nil {
+			it.ID = label + ":" + it.Repo + "/" + strconv.Itoa(it.Number)
+		}
+		return it, err
 	},
 	Shapes: []source.Shape{{
 		Name:   ShapeChange,
@@ -51,6 +60,9 @@ const ShapeChange = "gerrit"
 func BaseURL(env source.Env, label string) string {
 	if u, ok := env.Hosts[label]; ok {
 		return u
+	}
+	if net.ParseIP(label) != nil {
+		return "https://" + label // a server of its own; its port is not known
 	}
 	return "https://" + label + ".googlesource.com"
 }

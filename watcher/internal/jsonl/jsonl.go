@@ -15,6 +15,8 @@ import (
 // MaxLine is the longest line Each reads: far beyond any real issue.
 const MaxLine = 64 << 20
 
+var utf8BOM = []byte("\uFEFF")
+
 // A ReadError is a failure to read line Line (not an error returned by the
 // caller's function).
 type ReadError struct {
@@ -45,7 +47,10 @@ func Each(r io.Reader, fn func(line int, raw []byte) error) error {
 	n := 0
 	for sc.Scan() {
 		n++
-		raw := bytes.TrimSpace(sc.Bytes())
+		// A byte order mark (which some editors write at the start of a
+		// file, and concatenating such files puts at the start of a line)
+		// is not part of the JSON.
+		raw := bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(sc.Bytes()), utf8BOM))
 		if len(raw) == 0 {
 			continue
 		}

@@ -36,6 +36,16 @@ func TestEach(t *testing.T) {
 	}
 }
 
+// A byte order mark at the start of a line, as editors write at the start
+// of a file and concatenation leaves in the middle, is not part of the line.
+func TestEachByteOrderMark(t *testing.T) {
+	got, err := collect(t, []byte("\uFEFF{\"a\":1}\n\uFEFF {\"b\":2}\n{\"c\":\"\uFEFF\"}"))
+	want := "[1:{\"a\":1} 2:{\"b\":2} 3:{\"c\":\"\uFEFF\"}]"
+	if err != nil || fmt.Sprint(got) != want {
+		t.Fatalf("got %v, %v; want %s", got, err, want)
+	}
+}
+
 func TestEachStopsAtTheCallersError(t *testing.T) {
 	boom := errors.New("boom")
 	n := 0
