@@ -38,6 +38,7 @@ import (
 //	query    = "session ticket resumption" # Bleve query over title, body, comments
 //	kinds    = ["proposal", "change", "issue"]  # optional filter
 //	priority = "high"                     # low | normal (default) | high
+//	routine  = true                       # optional: routine changes prompt too
 type Profile struct {
 	// Path is the file the profile was read from.
 	Path string `toml:"-" json:"-"`
@@ -111,6 +112,10 @@ type Concern struct {
 	Query    string   `toml:"query" json:"query,omitempty"`
 	Kinds    []string `toml:"kinds" json:"kinds,omitempty"`
 	Priority string   `toml:"priority" json:"priority"`
+	// Routine asks for routine changes too (index.Routine: "all:"
+	// sweeps, test-only and go.mod-only changes, typo fixes), which
+	// otherwise open no prompt.
+	Routine bool `toml:"routine" json:"routine,omitempty"`
 }
 
 // Tiers, lowest first.

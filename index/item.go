@@ -102,6 +102,9 @@ type Item struct {
 	// Affected are a vulnerability's affected modules and versions, as its
 	// source states them (not indexed).
 	Affected []Affected `json:"affected,omitempty"`
+	// Routine says why the item is a routine change ("test-only
+	// change"), or is empty; see Routine.
+	Routine string `json:"routine,omitempty"`
 }
 
 // Affected is one module a vulnerability affects: which versions, and

@@ -40,6 +40,7 @@ const (
 	FieldCreated  = "created"
 	FieldUpdated  = "updated"
 	FieldURL      = "url"
+	FieldRoutine  = "routine" // why the item is a routine change, or absent
 )
 
 // Markers around highlighted terms in snippets. They are control characters
@@ -79,6 +80,7 @@ type doc struct {
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`
 	URL      string    `json:"url"`
+	Routine  string    `json:"routine,omitempty"`
 }
 
 func (doc) BleveType() string { return docType }
@@ -113,6 +115,7 @@ func newDoc(it *Item) doc {
 		Created:  it.Created,
 		Updated:  it.Updated,
 		URL:      it.URL,
+		Routine:  it.Routine,
 	}
 }
 
@@ -185,6 +188,7 @@ func newMapping() mapping.IndexMapping {
 	dm.AddFieldMappingsAt(FieldCreated, date())
 	dm.AddFieldMappingsAt(FieldUpdated, date())
 	dm.AddFieldMappingsAt(FieldURL, url)
+	dm.AddFieldMappingsAt(FieldRoutine, kw(true))
 
 	im := bleve.NewIndexMapping()
 	im.DefaultMapping = bleve.NewDocumentDisabledMapping()

@@ -60,6 +60,7 @@ type Hit struct {
 	Updated  time.Time `json:"updated"`
 	Packages []string  `json:"packages"`
 	Labels   []string  `json:"labels,omitempty"`
+	Routine  string    `json:"routine,omitempty"` // why it is a routine change; see Routine
 	Score    float64   `json:"score"`
 	Snippet  Snippet   `json:"snippet,omitempty"`
 	// Terms are the analyzed query terms found in the item, per field.
@@ -262,7 +263,7 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 		limit = 20
 	}
 	sr := bleve.NewSearchRequestOptions(final, limit, req.Offset, false)
-	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels}
+	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels, FieldRoutine}
 	switch req.Sort {
 	case "", SortRelevance:
 		if strings.TrimSpace(req.Query) == "" {
@@ -316,6 +317,7 @@ func hitFrom(m *search.DocumentMatch) Hit {
 	}
 	h.Packages = strs(FieldPackages)
 	h.Labels = strs(FieldLabels)
+	h.Routine = str(FieldRoutine)
 	// The snippet is the first fragment that marks a term: Bleve also
 	// returns unmarked fragments of fields where no term was found.
 	var first Snippet

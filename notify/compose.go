@@ -151,24 +151,11 @@ func parseAddress(s string) (*mail.Address, error) {
 // with ".resend-N" after the date for the Nth resend.
 func messageID(day Date, resend int, address string) string {
 	_, domain, _ := strings.Cut(address, "@")
-	domain = strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '-':
-			return r
-		case r >= 'A' && r <= 'Z':
-			return r + 'a' - 'A'
-		}
-		return -1
-	}, domain)
-	domain = strings.Trim(domain, ".-")
-	if domain == "" {
-		domain = "localhost"
-	}
 	id := "briefing-" + day.String()
 	if resend > 0 {
 		id += ".resend-" + strconv.Itoa(resend)
 	}
-	return id + ".reciprocal@" + domain
+	return id + ".reciprocal@" + idDomain(domain)
 }
 
 // buildMIME writes the message: header h, then a multipart/alternative body

@@ -560,6 +560,42 @@ func TestTimeout(t *testing.T) {
 	wantState(t, ob, StatePending)
 }
 
+// A reply to DATA that comes after the timeout: the server may have taken
+// the message. The outbox says so, keeps it pending and sends it again with
+// the same Message-ID.
+func TestLateReplyAfterData(t *testing.T) {
+	ts := startServer(t, serverOptions{TLS: "none"}, "")
+	ts.set(func(ts *testServer) { ts.DataDelay = 1500 * time.Millisecond })
+	ob := newOutbox(t)
+	c := newComposer(t)
+	snd := ts.sender("none")
+	snd.Config.Timeout = configs.Duration(300 * time.Millisecond)
+
+	_, err := deliver(t, ob, c, snd)
+	if se := asSendError(t, err); se.Permanent || se.Step != "data" {
+		t.Fatalf("late reply: %v", err)
+	}
+	e := wantState(t, ob, StatePending)
+	want := "no reply to DATA within 300ms: the message may have been delivered; it will be sent again with the same Message-ID"
+	if !strings.Contains(e.LastError, want) {
+		t.Errorf("LastError = %q, want it to say %q", e.LastError, want)
+	}
+	if d := e.Describe(time.UTC); !strings.Contains(d, "pending after 1 failed attempt") || !strings.Contains(d, want) {
+		t.Errorf("Describe = %q", d)
+	}
+
+	// The server did take it; the retry sends the same message again.
+	ts.set(func(ts *testServer) { ts.DataDelay = 0 })
+	if _, err := deliver(t, ob, c, snd); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, ob, StateSent)
+	got := ts.Attempts()
+	if len(got) != 2 || !bytes.Equal(got[0].Data, got[1].Data) {
+		t.Errorf("the server read %d messages, want the same one twice", len(got))
+	}
+}
+
 func TestPasswordCmd(t *testing.T) {
 	ts := startServer(t, serverOptions{TLS: "starttls"}, "")
 	ts.set(func(ts *testServer) { ts.Users = map[string]string{"me": "from the command"} })

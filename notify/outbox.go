@@ -55,6 +55,9 @@ const (
 
 // An Entry is what the outbox remembers about one day's briefing.
 type Entry struct {
+	// Key names a message of the Mailbox ("alert/GO-2026-4951"); empty
+	// for a briefing, which its Date names.
+	Key         string    `json:"key,omitempty"`
 	Date        Date      `json:"date"`
 	State       State     `json:"state"`
 	MessageID   string    `json:"message_id"`
@@ -117,19 +120,29 @@ func (o *Outbox) now() time.Time {
 	return time.Now()
 }
 
-func getEntry(b *bolt.Bucket, day Date) (Entry, bool, error) {
+func getEntry(b *bolt.Bucket, day Date) (Entry, bool, error) { return getEntryKey(b, day.String()) }
+
+func getEntryKey(b *bolt.Bucket, key string) (Entry, bool, error) {
 	if b == nil {
 		return Entry{}, false, nil
 	}
-	v := b.Get([]byte(entryPrefix + day.String()))
+	v := b.Get([]byte(entryPrefix + key))
 	if v == nil {
 		return Entry{}, false, nil
 	}
 	var e Entry
 	if err := json.Unmarshal(v, &e); err != nil {
-		return Entry{}, false, fmt.Errorf("outbox: entry %s: %w", day, err)
+		return Entry{}, false, fmt.Errorf("outbox: entry %s: %w", key, err)
 	}
 	return e, true, nil
+}
+
+// entryKey is the key an entry is stored under: its Key, or its day.
+func (e Entry) entryKey() string {
+	if e.Key != "" {
+		return e.Key
+	}
+	return e.Date.String()
 }
 
 func putEntry(b *bolt.Bucket, e Entry) error {
@@ -137,7 +150,7 @@ func putEntry(b *bolt.Bucket, e Entry) error {
 	if err != nil {
 		return err
 	}
-	return b.Put([]byte(entryPrefix+e.Date.String()), v)
+	return b.Put([]byte(entryPrefix+e.entryKey()), v)
 }
 
 // Entry returns what the outbox holds for day.
@@ -371,32 +384,44 @@ func reheader(raw []byte, id string, now time.Time) ([]byte, error) {
 }
 
 // attempt sends the pending briefing of day once and records the outcome.
+func (o *Outbox) attempt(ctx context.Context, day Date, s Sender) (Entry, error) {
+	return attempt(ctx, o.st, o.now, slot{Bucket, day.String(), "the briefing of " + day.String(), ErrNoBriefing}, s)
+}
+
+// A slot names one stored message: its bucket and key, how messages name
+// it, and the error for its absence.
+type slot struct {
+	bucket, key, what string
+	missing           error
+}
+
+// attempt sends the pending message of sl once and records the outcome.
 // The attempt is recorded before the message goes out, so that an
 // interrupted run still shows it.
-func (o *Outbox) attempt(ctx context.Context, day Date, s Sender) (Entry, error) {
+func attempt(ctx context.Context, st *store.Store, now func() time.Time, sl slot, s Sender) (Entry, error) {
 	var e Entry
 	var raw []byte
-	err := o.st.Update(func(tx *store.Tx) error {
-		b, err := tx.Bucket(Bucket)
+	err := st.Update(func(tx *store.Tx) error {
+		b, err := tx.Bucket(sl.bucket)
 		if err != nil {
 			return err
 		}
 		var ok bool
-		if e, ok, err = getEntry(b, day); err != nil || !ok {
+		if e, ok, err = getEntryKey(b, sl.key); err != nil || !ok {
 			if err == nil {
-				err = fmt.Errorf("outbox: %s: %w", day, ErrNoBriefing)
+				err = fmt.Errorf("outbox: %s: %w", sl.key, sl.missing)
 			}
 			return err
 		}
 		if e.State != StatePending {
-			return fmt.Errorf("outbox: the briefing of %s is %s, not pending", day, e.State)
+			return fmt.Errorf("outbox: %s is %s, not pending", sl.what, e.State)
 		}
-		raw = bytes.Clone(b.Get([]byte(rawPrefix + day.String())))
+		raw = bytes.Clone(b.Get([]byte(rawPrefix + sl.key)))
 		if raw == nil {
-			return fmt.Errorf("outbox: %s: the message is missing", day)
+			return fmt.Errorf("outbox: %s: the message is missing", sl.key)
 		}
 		e.Attempts++
-		e.LastAttempt = o.now()
+		e.LastAttempt = now()
 		return putEntry(b, e)
 	})
 	if err != nil {
@@ -409,7 +434,7 @@ func (o *Outbox) attempt(ctx context.Context, day Date, s Sender) (Entry, error)
 	switch {
 	case sendErr == nil:
 		e.State = StateSent
-		e.Sent = o.now()
+		e.Sent = now()
 		e.Reply = reply
 		e.LastError = ""
 	case errors.As(sendErr, &se) && se.Permanent:
@@ -419,8 +444,8 @@ func (o *Outbox) attempt(ctx context.Context, day Date, s Sender) (Entry, error)
 	default:
 		e.LastError = sendErr.Error()
 	}
-	err = o.st.Update(func(tx *store.Tx) error {
-		b, err := tx.Bucket(Bucket)
+	err = st.Update(func(tx *store.Tx) error {
+		b, err := tx.Bucket(sl.bucket)
 		if err != nil {
 			return err
 		}
@@ -428,7 +453,7 @@ func (o *Outbox) attempt(ctx context.Context, day Date, s Sender) (Entry, error)
 	})
 	if err != nil {
 		if sendErr == nil {
-			return e, fmt.Errorf("outbox: the briefing of %s was sent, but recording it failed (the next run may send it again): %w", day, err)
+			return e, fmt.Errorf("outbox: %s was sent, but recording it failed (the next run may send it again): %w", sl.what, err)
 		}
 		return e, errors.Join(sendErr, err)
 	}

@@ -213,6 +213,19 @@ func (s *SMTP) Send(ctx context.Context, from string, to []string, raw []byte) (
 	}
 	resp, err := w.CloseWithResponse()
 	if err != nil {
+		var reply *smtp.SMTPError
+		if !errors.As(err, &reply) && ctx.Err() == nil {
+			// The whole message went out but no reply came back: the
+			// server may have taken it. Sending again (as the outbox
+			// does) can deliver it twice, with the same Message-ID, as
+			// any mail transfer agent can after a lost reply.
+			var ne net.Error
+			what := "the connection ended with no reply to DATA"
+			if errors.As(err, &ne) && ne.Timeout() {
+				what = fmt.Sprintf("no reply to DATA within %v", timeout)
+			}
+			err = fmt.Errorf("%s: the message may have been delivered; it will be sent again with the same Message-ID (%w)", what, err)
+		}
 		return "", fail("data", err)
 	}
 	// The server has taken responsibility for the message: nothing after

@@ -39,6 +39,9 @@ type testServer struct {
 
 	// Failures to answer with; set them between deliveries with set.
 	MailErr, RcptErr, DataErr error
+	// DataDelay, if set, is how long the server waits, having read the
+	// message, before it replies to DATA.
+	DataDelay time.Duration
 	// Users, if set, are the accepted username → password pairs; AUTH
 	// PLAIN is refused for anyone else.
 	Users map[string]string
@@ -235,10 +238,14 @@ func (s *testSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	msg := receivedMessage{From: s.from, To: s.to, Data: data}
+	s.ts.mu.Lock()
+	s.ts.attempts = append(s.ts.attempts, msg)
+	delay := s.ts.DataDelay
+	s.ts.mu.Unlock()
+	time.Sleep(delay)
 	s.ts.mu.Lock()
 	defer s.ts.mu.Unlock()
-	msg := receivedMessage{From: s.from, To: s.to, Data: data}
-	s.ts.attempts = append(s.ts.attempts, msg)
 	if s.ts.DataErr != nil {
 		return s.ts.DataErr
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -89,33 +90,71 @@ type line struct {
 	raw    []byte
 }
 
+// Bounds of one import transaction: a file is stored in transactions of at
+// most this many objects or bytes of raw JSON, so that memory stays flat
+// however large the file.
+var (
+	importTxObjects = 5000
+	importTxBytes   = 8 << 20
+)
+
+// testHookImportTx, if set, is called after each import transaction with
+// the number of objects and bytes it stored.
+var testHookImportTx func(objects, bytes int)
+
 // Import reads JSON Lines of raw API objects from r (plain or gzip-compressed)
-// and stores them in one transaction: a file with a bad line imports nothing
-// unless opts.SkipBad is set. name is used in messages. The index is not
-// updated; call IndexPending after.
+// and stores them. name is used in messages. The index is not updated; call
+// IndexPending after.
+//
+// Import streams: it reads the file twice, first checking every line (a file
+// with a bad line imports nothing unless opts.SkipBad is set), then storing
+// the lines in transactions of at most 5,000 objects or 8 MB. It never holds
+// more than one transaction's lines. If r cannot seek (a pipe), it is copied
+// to a temporary file first. An interrupted import leaves what it stored in
+// the store, which is never inconsistent: importing the file again completes
+// it (what is stored already counts as unchanged).
 func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts ImportOptions) (*ImportResult, error) {
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		f, err := os.CreateTemp("", "reciprocal-import-*")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		if _, err := io.Copy(f, r); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		rs = f
+	}
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	res := &ImportResult{Counts: make(map[string]*Counts)}
 	reg := d.Norm.sources()
 	env := d.Norm.env()
 	env.Host = opts.GerritHost
-	var lines []line
-	err := jsonl.Each(r, func(n int, raw []byte) error {
+
+	// First pass: check every line.
+	bad := map[int]bool{}
+	err = jsonl.Each(rs, func(n int, raw []byte) error {
 		if n%1000 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		l, err := parseLine(reg, raw, opts.Shape, env)
-		if err != nil {
+		if _, err := parseLine(reg, raw, opts.Shape, env); err != nil {
 			lerr := &LineError{File: name, Line: n, Err: err}
 			if !opts.SkipBad {
 				return lerr
 			}
 			res.Bad = append(res.Bad, lerr)
-			return nil
+			bad[n] = true
 		}
-		l.raw = append([]byte(nil), raw...)
-		lines = append(lines, l)
 		return nil
 	})
 	var re *jsonl.ReadError
@@ -125,31 +164,80 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 	if err != nil {
 		return nil, err
 	}
-	err = d.Store.Update(func(tx *store.Tx) error {
-		for _, l := range lines {
-			var ch store.Change
-			var err error
-			if l.obj.Comment {
-				ch, err = tx.PutComment(l.obj.ID, l.obj.CommentID, l.raw)
-			} else {
-				ch, err = tx.PutItem(l.obj.ID, l.source, l.raw)
-			}
-			if err != nil {
+
+	// Second pass: store the good lines, a bounded transaction at a time.
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var pending []line
+	size := 0
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		err := d.Store.Update(func(tx *store.Tx) error { return storeLines(tx, pending, res) })
+		if err == nil && testHookImportTx != nil {
+			testHookImportTx(len(pending), size)
+		}
+		pending, size = pending[:0], 0
+		return err
+	}
+	err = jsonl.Each(rs, func(n int, raw []byte) error {
+		if bad[n] {
+			return nil
+		}
+		if n%1000 == 0 {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
-			c := res.Counts[l.shape]
-			if c == nil {
-				c = new(Counts)
-				res.Counts[l.shape] = c
-			}
-			c.Add(ch)
+		}
+		l, err := parseLine(reg, raw, opts.Shape, env)
+		if err != nil {
+			// The file changed between the passes.
+			return &LineError{File: name, Line: n, Err: err}
+		}
+		l.raw = append([]byte(nil), raw...)
+		pending = append(pending, l)
+		size += len(raw)
+		if len(pending) >= importTxObjects || size >= importTxBytes {
+			return flush()
 		}
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
+	if errors.As(err, &re) {
+		return nil, &LineError{File: name, Line: re.Line, Err: re.Err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return res, nil
+}
+
+// storeLines writes lines in tx, counting in res what each write did (a
+// failed transaction fails the whole import, so its counts never show).
+func storeLines(tx *store.Tx, lines []line, res *ImportResult) error {
+	for _, l := range lines {
+		var ch store.Change
+		var err error
+		if l.obj.Comment {
+			ch, err = tx.PutComment(l.obj.ID, l.obj.CommentID, l.raw)
+		} else {
+			ch, err = tx.PutItem(l.obj.ID, l.source, l.raw)
+		}
+		if err != nil {
+			return err
+		}
+		c := res.Counts[l.shape]
+		if c == nil {
+			c = new(Counts)
+			res.Counts[l.shape] = c
+		}
+		c.Add(ch)
+	}
+	return nil
 }
 
 // parseLine detects (or takes) the shape of raw and checks that it normalizes.
@@ -243,4 +331,27 @@ func (d *Data) Export(ctx context.Context, w io.Writer, kind string) (int, error
 		return n, fmt.Errorf("export: %w", err)
 	}
 	return n, bw.Flush()
+}
+
+// Salvage writes what is still readable of a damaged store to w as JSON
+// Lines, the items first and then the comments, and returns how many
+// objects it wrote. Unlike Export it does not follow the store's
+// sequence, whose own pages may be damaged: it reads the item and comment
+// records directly, skipping damaged pages (see store.Store.Salvage).
+// Importing the output with --skip-bad into a new data directory recovers
+// everything that was readable.
+func (d *Data) Salvage(w io.Writer) (n int, lost bool, err error) {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	write := func(raw []byte) error {
+		n++
+		bw.Write(raw)
+		return bw.WriteByte('\n')
+	}
+	lost, err = d.Store.Salvage(
+		func(rec store.Record) error { return write(rec.Raw) },
+		func(_ string, _ int64, raw []byte) error { return write(raw) })
+	if err != nil {
+		return n, lost, fmt.Errorf("salvage: %w", err)
+	}
+	return n, lost, bw.Flush()
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"path/filepath"
 
 	"github.com/reciprocal-access/reciprocal/index"
@@ -47,6 +48,7 @@ func (n *Normalizer) Item(tx *store.Tx, rec store.Record) (index.Item, error) {
 	if it.ID != rec.ID {
 		return index.Item{}, fmt.Errorf("item %s: stored JSON describes %s", rec.ID, it.ID)
 	}
+	it.Routine = index.Routine(&it)
 	return it, nil
 }
 
@@ -126,8 +128,12 @@ func (d *Data) Close() error {
 	return errors.Join(err, d.Store.Close())
 }
 
-// Index batches hold at most indexBatchSize items or indexBatchBytes of
-// raw JSON, whichever comes first.
+// Index batches hold at most indexBatchSize items, or items whose raw JSON
+// and indexed text (title, body and comments) add up to indexBatchBytes,
+// whichever comes first. Bleve analyzes a batch into an in-memory segment
+// several times the size of its text, so the bytes bound keeps memory flat
+// when items are large (issues with long discussions, whose comments are
+// not in the item's raw JSON).
 const (
 	indexBatchSize  = 1000
 	indexBatchBytes = 8 << 20
@@ -187,6 +193,7 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 				if q != nil && q.Get([]byte(rec.ID)) != nil {
 					cleared = append(cleared, rec.ID)
 				}
+				bytes += len(it.Title) + len(it.Body) + len(it.Comments)
 				return b.Add(&it)
 			})
 		})
@@ -203,6 +210,10 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 			slog.Warn("quarantined a stored record that cannot be normalized", "item", q.ID, "err", q.Err)
 		}
 		n += b.Len()
+		// The batch is read: drop the store pages it touched, so that a
+		// first indexing of millions of objects does not keep the whole
+		// store file resident.
+		d.Store.ReleaseMemory()
 		if err := b.Commit(ctx, last); err != nil {
 			return n, err
 		}
@@ -257,10 +268,8 @@ func (d *Data) IndexLag() (int, error) {
 	}
 	n := 0
 	err = d.Store.View(func(tx *store.Tx) error {
-		if tx.LastSeq() <= seq {
-			return nil
-		}
-		return tx.Since(seq, func(store.Record) error { n++; return nil })
+		n, _ = tx.CountSince(seq, math.MaxInt) // the sequence keys only
+		return nil
 	})
 	return n, err
 }

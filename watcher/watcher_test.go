@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
 var ctx = context.Background()
@@ -333,4 +335,69 @@ func TestReadOnlyDataNeedsAStore(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nothing imported or synced yet") {
 		t.Errorf("OpenData on an empty directory: %v", err)
 	}
+}
+
+// Import stores a large file in transactions bounded by objects and bytes,
+// still imports nothing from a file whose last line is bad, and reads from
+// a reader that cannot seek.
+func TestImportBoundedTransactions(t *testing.T) {
+	var data []byte
+	for _, name := range fixtures {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(data, bytes.TrimSpace(b)...)
+		data = append(data, '\n')
+	}
+	lines := bytes.Count(data, []byte("\n"))
+	if lines < 7 {
+		t.Fatalf("the fixtures have %d lines; the test needs 7", lines)
+	}
+	var txs [][2]int
+	defer watcher.SetImportBounds(3, 1<<20, func(o, b int) { txs = append(txs, [2]int{o, b}) })()
+
+	d := openData(t)
+	bad := append(append([]byte(nil), data...), []byte("\n{\"_number\": \n")...)
+	if _, err := importBytes(t, d, "bad.jsonl", bad, watcher.ImportOptions{}); err == nil {
+		t.Fatal("a file with a bad last line imported without error")
+	}
+	if len(txs) != 0 || storedCount(t, d) != 0 {
+		t.Fatalf("a file with a bad last line stored something: %d transactions, %d items", len(txs), storedCount(t, d))
+	}
+
+	// Through a reader that cannot seek (a pipe).
+	res, err := d.Import(ctx, "fixtures.jsonl", struct{ io.Reader }{bytes.NewReader(data)}, watcher.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (lines + 2) / 3; len(txs) != want {
+		t.Errorf("%d lines stored in %d transactions, want %d of at most 3: %v", lines, len(txs), want, txs)
+	}
+	for _, tx := range txs {
+		if tx[0] > 3 {
+			t.Errorf("a transaction stored %d objects, more than 3", tx[0])
+		}
+	}
+	if res.Total() != lines || storedCount(t, d) == 0 {
+		t.Errorf("imported %d of %d lines, stored %d items", res.Total(), lines, storedCount(t, d))
+	}
+
+	// Bounded by bytes: each line is over 100 bytes, so one line each.
+	txs = nil
+	watcher.SetImportBounds(1000, 100, func(o, b int) { txs = append(txs, [2]int{o, b}) })
+	d2 := openData(t)
+	if _, err := importBytes(t, d2, "fixtures.jsonl", data, watcher.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(txs) != lines {
+		t.Errorf("with a 100-byte bound, %d transactions for %d lines", len(txs), lines)
+	}
+}
+
+func storedCount(t *testing.T, d *watcher.Data) int {
+	t.Helper()
+	n := 0
+	d.Store.View(func(tx *store.Tx) error { n = tx.Count(); return nil })
+	return n
 }

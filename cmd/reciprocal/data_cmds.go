@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
 func init() {
@@ -118,13 +120,16 @@ reproduces the store.`,
 					return err
 				}
 			}
-			d, err := a.openData(false)
+			d, err := a.openStore(false) // export needs no index
 			if err != nil {
 				return err
 			}
 			defer d.Close()
 			if !toFile {
 				_, err := d.Export(cmd.Context(), a.stdout, source)
+				if errors.Is(err, store.ErrDamaged) {
+					return withHint(err, "run 'reciprocal export -o FILE': on a damaged store it writes every object that can still be read")
+				}
 				return err
 			}
 			var n int
@@ -132,6 +137,23 @@ reproduces the store.`,
 				n, err = d.Export(cmd.Context(), w, source)
 				return err
 			})
+			if errors.Is(err, store.ErrDamaged) {
+				// Nothing was written in place: salvage into a new file.
+				var lost bool
+				serr := a.writeOutput("-o", out, func(w io.Writer) (err error) {
+					n, lost, err = d.Salvage(w)
+					return err
+				})
+				if serr != nil {
+					return fmt.Errorf("export: %w; salvaging what is readable failed too: %v", err, serr)
+				}
+				what := "every object"
+				if lost {
+					what = "the objects that could still be read"
+				}
+				return withHint(fmt.Errorf("export: %w; wrote %s (%d) to %s", err, what, n, out),
+					fmt.Sprintf("start a new data directory from it: reciprocal --data NEWDIR import --skip-bad %s; the next sync fetches again what was lost", out))
+			}
 			if err != nil {
 				return err
 			}

@@ -18,6 +18,9 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
 func main() {
@@ -82,6 +85,8 @@ func (a *app) fail(cmd *cobra.Command, err error) int {
 	var h hinted
 	if errors.As(err, &h) && h.Hint() != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
+	} else if hint := hintFor(err); hint != "" {
+		fmt.Fprintf(stderr, "hint: %s\n", hint)
 	}
 	return exitFail
 }
@@ -171,4 +176,15 @@ func withHint(err error, hint string) error {
 		return nil
 	}
 	return &hintError{err: err, hint: hint}
+}
+
+// hintFor returns the hint for errors that can surface from any command.
+func hintFor(err error) string {
+	switch {
+	case errors.Is(err, store.ErrDamaged):
+		return "export what can still be read with 'reciprocal export -o salvage.jsonl', then start a new data directory from it: 'reciprocal --data NEWDIR import --skip-bad salvage.jsonl' (the next sync fetches again what was lost)"
+	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
+		return "the index is derived from the store: 'reciprocal reindex' rebuilds it and loses nothing"
+	}
+	return ""
 }

@@ -24,8 +24,10 @@ func (a *app) runCommand() *cobra.Command {
 		Use:   "run",
 		Short: "One pass for cron: sync, index, match, and send the briefing if due",
 		Long: `Run does one pass of reciprocal's job: sync every source, index what changed,
-match it against the client profiles, and send today's briefing once
-[briefing] at has passed and it has not been sent yet. A failing source is
+match it against the client profiles, e-mail an alert about each newly
+published vulnerability whose SLA window is open (once per vulnerability),
+and send today's briefing once [briefing] at has passed and it has not been
+sent yet. A failing source is
 reported and the rest of the pass goes on; the exit status is then 1.
 
 Run it from cron every 15 minutes or so (configs/example/crontab), or let
@@ -76,6 +78,11 @@ func (a *app) pass(ctx context.Context, brief bool) error {
 		errs = append(errs, err)
 	} else {
 		a.printMatch(res, profiles)
+	}
+	if ctx.Err() == nil {
+		if err := a.sendAlerts(ctx, d, profiles, t, a.stdout); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if brief && ctx.Err() == nil {
 		if cfg.SMTP == nil {

@@ -248,6 +248,9 @@ func printItem(a *app, it *index.Item) {
 	if len(it.Files) > 0 {
 		fmt.Fprintf(w, "files:    %s\n", strings.Join(it.Files, ", "))
 	}
+	if it.Routine != "" {
+		fmt.Fprintf(w, "routine:  %s\n", it.Routine)
+	}
 	for _, s := range it.Stages {
 		fmt.Fprintf(w, "stage:    %s  %s (%s)\n", s.At.Format("2006-01-02"), s.Stage, s.Via)
 	}

@@ -95,6 +95,9 @@ func (a *app) printStatus(rep *report.Status) {
 		if s.LastError != "" {
 			result = "FAILING since " + s.FailingSince.In(loc).Format("2006-01-02 15:04") + ": " + oneLine(s.LastError)
 		}
+		if s.Interrupted {
+			result = "interrupted (the next sync continues from there); before that " + result
+		}
 		fmt.Fprintf(w, "  %-24s last sync %s, %s\n", s.Source, s.LastAttempt.In(loc).Format("2006-01-02 15:04"), result)
 		l := s.Last
 		fmt.Fprintf(w, "  %-24s %d new, %d updated, %d requests (%d not modified)", "", l.New, l.Updated, l.Requests, l.NotModified)

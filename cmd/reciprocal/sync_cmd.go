@@ -62,7 +62,7 @@ status is 1 and the summary says which failed.`,
 			if asJSON {
 				out := make([]syncJSON, len(results))
 				for i, r := range results {
-					out[i] = syncJSON{Stats: r.Stats}
+					out[i] = syncJSON{Stats: r.Stats, Interrupted: r.Interrupted, NotRun: r.NotRun}
 					if r.Err != nil {
 						out[i].Error = r.Err.Error()
 					}
@@ -75,7 +75,22 @@ status is 1 and the summary says which failed.`,
 					fmt.Fprintln(a.stdout, summarize(r))
 				}
 			}
-			return syncFailure(results, err)
+			err = syncFailure(results, err)
+			// With [smtp] set, a sync alerts on new qualifying
+			// vulnerabilities at once, as a pass of run does.
+			// (With --json, what it did goes to standard error.)
+			if cfg, cerr := a.config(); cerr == nil && cfg.SMTP != nil && cmd.Context().Err() == nil {
+				w := a.stdout
+				if asJSON {
+					w = a.stderr
+				}
+				profiles, perr := a.profiles()
+				if perr == nil {
+					perr = a.sendAlerts(cmd.Context(), d, profiles, a.now(), w)
+				}
+				err = errors.Join(err, perr)
+			}
+			return err
 		},
 	}
 	c.Flags().StringVar(&kind, "source", "", "sync only this kind of source: "+watcher.Sources.KindList())
@@ -87,11 +102,14 @@ status is 1 and the summary says which failed.`,
 
 type syncJSON struct {
 	source.Stats
-	Error string `json:"error,omitempty"`
+	Error       string `json:"error,omitempty"`
+	Interrupted bool   `json:"interrupted,omitempty"`
+	NotRun      bool   `json:"not_run,omitempty"`
 }
 
 // syncFailure turns failed sources into the command's error.
 func syncFailure(results []watcher.SourceResult, err error) error {
+	interrupted := errors.Is(err, context.Canceled)
 	var failed []string
 	for _, r := range results {
 		if r.Err != nil {
@@ -105,11 +123,14 @@ func syncFailure(results []watcher.SourceResult, err error) error {
 				break
 			}
 		}
-		return withHint(fmt.Errorf("sync: %d of %d sources failed (%s): %w", len(failed), len(results), strings.Join(failed, ", "), err),
-			"the other sources were synced; run 'reciprocal sync' again later, or 'reciprocal status' to see when each last worked")
+		hint := "the other sources were synced; run 'reciprocal sync' again later, or 'reciprocal status' to see when each last worked"
+		if interrupted {
+			hint = "then the sync was interrupted; the next sync continues where each source stopped"
+		}
+		return withHint(fmt.Errorf("sync: %d of %d sources failed (%s): %w", len(failed), len(results), strings.Join(failed, ", "), err), hint)
 	}
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("sync: interrupted; what was stored is kept and the next sync continues from there")
+	if interrupted {
+		return errors.New("sync: interrupted; what was stored is kept and the next sync continues from there")
 	}
 	return err
 }
@@ -117,6 +138,9 @@ func syncFailure(results []watcher.SourceResult, err error) error {
 // summarize says in one line what syncing a source did.
 func summarize(r watcher.SourceResult) string {
 	s := r.Stats
+	if r.NotRun {
+		return s.Source + ": not run (interrupted)"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d new, %d updated", s.Source, s.New, s.Updated)
 	if c := s.Comments; c.New+c.Updated > 0 {
@@ -129,6 +153,9 @@ func summarize(r watcher.SourceResult) string {
 	fmt.Fprintf(&b, ", %s", s.Duration.Round(time.Millisecond))
 	if s.RateRemaining >= 0 && !s.RateReset.IsZero() {
 		fmt.Fprintf(&b, ", rate limit %d left", s.RateRemaining)
+	}
+	if r.Interrupted {
+		b.WriteString(" — interrupted: what was stored is kept")
 	}
 	if r.Err != nil {
 		fmt.Fprintf(&b, " — FAILED: %v", r.Err)

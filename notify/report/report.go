@@ -53,6 +53,14 @@ func (e *Env) SLAPolicy() *sla.Policy {
 	return &sla.Policy{Config: e.Config, Profiles: e.Profiles, Own: e.Config.OwnProjects()}
 }
 
+// Mailbox returns the outbox of messages other than the briefing (alerts,
+// notes), on the Env's clock.
+func (e *Env) Mailbox() *notify.Mailbox {
+	mb := notify.NewMailbox(e.Data.Store)
+	mb.Now = e.now
+	return mb
+}
+
 // Outbox returns the briefing outbox of the data directory, on the Env's
 // clock.
 func (e *Env) Outbox() *notify.Outbox {

@@ -64,7 +64,7 @@ func EmptyStatus(dir string) *Status {
 // SLA requests and the briefing's state, with what needs attention: a
 // source failing for more than FailingTooLong, an index built with another
 // text analysis, invalid client profiles, an overdue SLA request, a
-// briefing the mail server refused.
+// message or briefing the mail server refused.
 func (e *Env) Status() (*Status, error) {
 	d := e.Data
 	t := e.now()
@@ -128,6 +128,16 @@ func (e *Env) Status() (*Status, error) {
 		if r.Overdue(t) {
 			rep.Attention = append(rep.Attention, fmt.Sprintf("SLA request %s (%s about %s) is overdue by %s: answer it, then 'reciprocal sla answer %s'",
 				r.ID, r.Client, r.Vuln, notify.FormatDuration(r.Left(t)), r.ID))
+		}
+	}
+
+	mail, err := e.Mailbox().Entries("")
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range mail {
+		if m.State == notify.StateFailed {
+			rep.Attention = append(rep.Attention, fmt.Sprintf("the message %s (%s) was %s", m.Key, m.Subject, m.Describe(e.Config.Location())))
 		}
 	}
 

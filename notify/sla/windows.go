@@ -11,6 +11,13 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
+// A Vuln is a vulnerability item with the concerns the matcher prompted
+// for about it, by client.
+type Vuln struct {
+	Item    index.Item
+	Matched map[string][]string
+}
+
 // A Qualifying vulnerability is one that opens a window for at least one
 // client.
 type Qualifying struct {
@@ -30,25 +37,19 @@ func (pol *Policy) MaxWindow() time.Duration {
 	return max
 }
 
-// recentLimit bounds how many vulnerabilities changed within the longest
-// window OpenWindows looks at; the Go database publishes a few a week.
+// recentLimit bounds how many recently modified vulnerabilities Recent
+// reads; the Go database publishes a few a week.
 const recentLimit = 1000
 
-// OpenWindows returns the vulnerabilities with a window open at now for
-// at least one client (only those clients' windows), the most recently
-// published first. It asks the index for vulnerabilities modified within
-// the longest window (a vulnerability is modified no earlier than it is
-// published) and reads each from the store.
-func (pol *Policy) OpenWindows(ctx context.Context, d *watcher.Data, now time.Time) ([]Qualifying, error) {
-	max := pol.MaxWindow()
-	if max == 0 {
-		return nil, nil
-	}
-	res, err := d.Index.Search(ctx, index.Request{Kinds: []string{index.KindVuln}, Since: now.Add(-max), Sort: index.SortUpdated, Limit: recentLimit})
+// Recent returns the vulnerabilities modified since since, the most
+// recently published first. It asks the index (a vulnerability's
+// modification time is its Updated) and reads each from the store.
+func Recent(ctx context.Context, d *watcher.Data, since time.Time) ([]Vuln, error) {
+	res, err := d.Index.Search(ctx, index.Request{Kinds: []string{index.KindVuln}, Since: since, Sort: index.SortUpdated, Limit: recentLimit})
 	if err != nil {
 		return nil, fmt.Errorf("sla: recent vulnerabilities: %w", err)
 	}
-	var out []Qualifying
+	var out []Vuln
 	err = d.Store.View(func(tx *store.Tx) error {
 		for _, h := range res.Hits {
 			rec, ok, err := tx.Item(h.ID)
@@ -59,22 +60,11 @@ func (pol *Policy) OpenWindows(ctx context.Context, d *watcher.Data, now time.Ti
 			if err != nil {
 				return err
 			}
-			if it.Created.After(now) || now.Sub(it.Created) >= max {
-				continue
-			}
 			matched, err := Matched(tx, it.ID)
 			if err != nil {
 				return err
 			}
-			var open []Window
-			for _, w := range pol.Windows(&it, func(c string) []string { return matched[c] }) {
-				if w.Open(now) {
-					open = append(open, w)
-				}
-			}
-			if len(open) > 0 {
-				out = append(out, Qualifying{Item: it, Windows: open})
-			}
+			out = append(out, Vuln{Item: it, Matched: matched})
 		}
 		return nil
 	})
@@ -82,5 +72,37 @@ func (pol *Policy) OpenWindows(ctx context.Context, d *watcher.Data, now time.Ti
 		return nil, fmt.Errorf("sla: %w", err)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Item.Created.After(out[j].Item.Created) })
+	return out, nil
+}
+
+// OpenAt returns the windows of v open at now.
+func (pol *Policy) OpenAt(v *Vuln, now time.Time) []Window {
+	var open []Window
+	for _, w := range pol.Windows(&v.Item, func(c string) []string { return v.Matched[c] }) {
+		if w.Open(now) {
+			open = append(open, w)
+		}
+	}
+	return open
+}
+
+// OpenWindows returns the vulnerabilities with a window open at now for
+// at least one client (only those clients' windows), the most recently
+// published first.
+func (pol *Policy) OpenWindows(ctx context.Context, d *watcher.Data, now time.Time) ([]Qualifying, error) {
+	max := pol.MaxWindow()
+	if max == 0 {
+		return nil, nil
+	}
+	vs, err := Recent(ctx, d, now.Add(-max))
+	if err != nil {
+		return nil, err
+	}
+	var out []Qualifying
+	for i := range vs {
+		if ws := pol.OpenAt(&vs[i], now); len(ws) > 0 {
+			out = append(out, Qualifying{Item: vs[i].Item, Windows: ws})
+		}
+	}
 	return out, nil
 }

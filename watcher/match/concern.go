@@ -40,7 +40,7 @@ func Preview(ctx context.Context, ix *index.Index, c *configs.Concern, n int) (*
 const fingerprintVersion = 2
 
 // Fingerprint returns a hash of what decides which items c matches: its
-// packages, query and kinds. When it changes, the concern is evaluated over
+// packages, query, kinds and whether it wants routine changes. When it changes, the concern is evaluated over
 // the whole index again; a new summary or priority changes nothing.
 func Fingerprint(c *configs.Concern) string {
 	pkgs := slices.Clone(c.Packages)
@@ -52,6 +52,9 @@ func Fingerprint(c *configs.Concern) string {
 	for _, s := range []string{strings.Join(pkgs, "\x01"), strings.TrimSpace(c.Query), strings.Join(kinds, "\x01")} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
+	}
+	if c.Routine {
+		h.Write([]byte("routine"))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
@@ -69,6 +72,16 @@ func newConcernEval(p *configs.Profile, c *configs.Concern) *concernEval {
 }
 
 func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.ID }
+
+// keep reports whether a hit of the concern's index query is a match:
+// routine changes (index.Routine) are left out unless the concern asks
+// for them.
+func (ce *concernEval) keep(h *index.Hit) bool {
+	if h.Routine != "" && !ce.concern.Routine {
+		return false
+	}
+	return true
+}
 
 // reasons says why hit matched the concern.
 func (ce *concernEval) reasons(h *index.Hit) queue.Reasons {

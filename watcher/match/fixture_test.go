@@ -1,6 +1,7 @@
 package match
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -161,6 +162,7 @@ type issue struct {
 	Closed  time.Time
 	Pull    bool
 	Merged  bool
+	User    string // default gopher
 }
 
 func (is issue) String() string {
@@ -179,7 +181,7 @@ func (is issue) String() string {
 		"title":          is.Title,
 		"body":           is.Body,
 		"state":          is.State,
-		"user":           map[string]string{"login": "gopher"},
+		"user":           map[string]string{"login": cmp.Or(is.User, "gopher")},
 		"labels":         labels,
 		"created_at":     ghTime(is.Created),
 		"updated_at":     ghTime(is.Updated),
@@ -224,6 +226,9 @@ type change struct {
 	Status  string // default NEW
 	Files   []string
 	Updated time.Time
+	// Branch and ChangeID default to master and one derived from N; a
+	// cherry-pick shares its main CL's ChangeID.
+	Branch, ChangeID string
 }
 
 func (c change) String() string {
@@ -238,11 +243,17 @@ func (c change) String() string {
 		files[f] = map[string]any{"lines_inserted": 3}
 	}
 	rev := "0123456789abcdef0123456789abcdef01234567"
-	changeID := fmt.Sprintf("I%040d", c.N)
+	changeID := c.ChangeID
+	if changeID == "" {
+		changeID = fmt.Sprintf("I%040d", c.N)
+	}
+	if c.Branch == "" {
+		c.Branch = "master"
+	}
 	m := map[string]any{
-		"id":               c.Project + "~master~" + changeID,
+		"id":               c.Project + "~" + c.Branch + "~" + changeID,
 		"project":          c.Project,
-		"branch":           "master",
+		"branch":           c.Branch,
 		"change_id":        changeID,
 		"subject":          c.Subject,
 		"status":           c.Status,
@@ -272,6 +283,8 @@ type vuln struct {
 	Published time.Time
 	Modified  time.Time // default Published
 	Withdrawn time.Time
+	// References are the URLs of its references (go.dev/cl/N, go.dev/issue/N).
+	References []string
 }
 
 func (v vuln) String() string {
@@ -299,6 +312,13 @@ func (v vuln) String() string {
 	}
 	if !v.Withdrawn.IsZero() {
 		m["withdrawn"] = ghTime(v.Withdrawn)
+	}
+	if len(v.References) > 0 {
+		var refs []map[string]string
+		for _, u := range v.References {
+			refs = append(refs, map[string]string{"type": "FIX", "url": u})
+		}
+		m["references"] = refs
 	}
 	return js(m)
 }

@@ -432,8 +432,14 @@ func query(ctx context.Context, ix *index.Index, ce *concernEval, ids []string) 
 	if err != nil {
 		return nil, fmt.Errorf("%s/%s: %w", ce.client.ID, ce.concern.ID, err)
 	}
-	sort.Slice(res.Hits, func(i, j int) bool { return res.Hits[i].ID < res.Hits[j].ID })
-	return res.Hits, nil
+	hits := res.Hits[:0]
+	for _, h := range res.Hits {
+		if ce.keep(&h) {
+			hits = append(hits, h)
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool { return hits[i].ID < hits[j].ID })
+	return hits, nil
 }
 
 // applyAll applies a concern's hits, leads first (queue.KindRank), so that

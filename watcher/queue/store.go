@@ -42,7 +42,9 @@ func open(tx *store.Tx) (b buckets, ok bool, err error) {
 		if *x.b, err = tx.Bucket(x.name); err != nil {
 			return b, false, fmt.Errorf("queue: %w", err)
 		}
-		if *x.b == nil {
+		if *x.b == nil && x.name != bucketKeys {
+			// A version 1 queue, not migrated yet, has no prompt-topics:
+			// it can still be listed.
 			return b, false, nil
 		}
 	}
@@ -79,6 +81,9 @@ func Find(tx *store.Tx, client, concern, topic string) (*Prompt, error) {
 	b, ok, err := open(tx)
 	if err != nil || !ok {
 		return nil, err
+	}
+	if b.keys == nil {
+		return nil, nil
 	}
 	id := b.keys.Get(topicKey(topic, client, concern))
 	if id == nil {

@@ -63,12 +63,13 @@ type Options struct {
 // A Store is an open store file.
 type Store struct {
 	dir  string
+	path string
 	db   *bolt.DB
 	lock *dirLock
 }
 
 // Open opens (creating if needed and not read-only) the store in dir.
-func Open(dir string, opts Options) (*Store, error) {
+func Open(dir string, opts Options) (_ *Store, err error) {
 	if opts.Wait == 0 {
 		opts.Wait = time.Second
 	}
@@ -95,14 +96,18 @@ func Open(dir string, opts Options) (*Store, error) {
 		lock.unlock()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{dir: dir, db: db, lock: lock}
+	s := &Store{dir: dir, path: path, db: db, lock: lock}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	defer s.guard(&err)
 	if !opts.ReadOnly {
 		if err := s.init(); err != nil {
-			s.Close()
 			return nil, err
 		}
 	} else if err := s.checkSchema(); err != nil {
-		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -167,19 +172,21 @@ func (s *Store) Close() error {
 }
 
 // Update runs fn in a read-write transaction, committed if fn returns nil.
-func (s *Store) Update(fn func(*Tx) error) error {
+func (s *Store) Update(fn func(*Tx) error) (err error) {
+	defer s.guard(&err)
 	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
 }
 
 // View runs fn in a read-only transaction.
-func (s *Store) View(fn func(*Tx) error) error {
+func (s *Store) View(fn func(*Tx) error) (err error) {
+	defer s.guard(&err)
 	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
 }
 
 // Size returns the size of the store file in bytes.
 func (s *Store) Size() int64 {
 	var n int64
-	s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	s.View(func(tx *Tx) error { n = tx.tx.Size(); return nil })
 	return n
 }
 

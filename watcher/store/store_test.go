@@ -346,3 +346,20 @@ func TestBucketRefusesTheStoresOwn(t *testing.T) {
 		t.Fatal("Bucket(\"items\") handed out the store's own bucket")
 	}
 }
+
+// A panic in the caller's own code is a bug, not a damaged page: it is not
+// reported as ErrDamaged.
+func TestPanicOutsideBoltIsNotDamage(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer func() {
+		if r := recover(); r != "a bug" {
+			t.Errorf("recovered %v, want the callback's own panic", r)
+		}
+	}()
+	s.View(func(tx *Tx) error { panic("a bug") })
+	t.Error("View returned after its callback panicked")
+}

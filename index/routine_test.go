@@ -1,0 +1,32 @@
+package index
+
+import "testing"
+
+func TestRoutine(t *testing.T) {
+	tests := []struct {
+		kind, title string
+		files       []string
+		want        string
+	}{
+		{KindChange, "all: upgrade go directive to at least 1.24.0 [generated]", []string{"go.mod", "a.go"}, "all: sweep (go directive, generated)"},
+		{KindChange, "all: fix typos", []string{"ssh/a.go", "acme/b.go"}, "all: sweep (typos)"},
+		{KindChange, "all: gofmt", nil, "all: sweep (gofmt)"},
+		{KindChange, "all: fix vet warnings and some comments", nil, "all: sweep (vet, comments)"},
+		{KindChange, "all: add FIPS 140-3 mode", nil, ""}, // an all: change that is no sweep
+		{KindChange, "crypto/tls: add a test for resumption", []string{"src/crypto/tls/handshake_test.go", "src/crypto/tls/testdata/Client-TLSv13-Resume"}, "test-only change"},
+		{KindChange, "go.mod: update golang.org/x dependencies", []string{"go.mod", "go.sum"}, "only go.mod/go.sum"},
+		{KindChange, "_content/ref: fix typo in go.work documentation", []string{"_content/ref/mod.md"}, "typo or formatting fix"},
+		{KindChange, "design/45713-workspace: fix typo", nil, "typo or formatting fix"},
+		{KindChange, "[release-branch.go1.22] all: fix misspellings", nil, "all: sweep (misspellings)"},
+		{KindChange, "crypto/tls: reject empty certificates", []string{"src/crypto/tls/conn.go", "src/crypto/tls/conn_test.go"}, ""},
+		{KindPull, "ssh: fix spelling of Marshal in comments", nil, "typo or formatting fix"},
+		{KindIssue, "all: fix typos", nil, ""}, // only changes are classified
+		{KindVuln, "Typo squatting in example.com/x", nil, ""},
+	}
+	for _, tt := range tests {
+		it := &Item{Kind: tt.kind, Title: tt.title, Files: tt.files}
+		if got := Routine(it); got != tt.want {
+			t.Errorf("Routine(%s %q %v) = %q, want %q", tt.kind, tt.title, tt.files, got, tt.want)
+		}
+	}
+}
