@@ -29,8 +29,10 @@ import (
 // "1m" stands for one million stored objects (294k items). It reports, per
 // size: import and reindex items/s (wall and CPU) and peak RSS; store and
 // index bytes per item; status time; search p50/p99 as a whole process and
-// in process; whole-index match time and peak RSS. Generated data goes to
-// the system's temporary directory and is removed after.
+// in process; whole-index match time and peak RSS; compact. Generated data
+// goes to the system's temporary directory and is removed after, unless
+// RECIPROCAL_SCALE_KEEP names a directory to keep each size's corpus and
+// data directory in (for looking at them after: search, .ci/fts5.sh).
 func BenchmarkScale(b *testing.B) {
 	spec := os.Getenv("RECIPROCAL_SCALE")
 	if spec == "" {
@@ -165,6 +167,15 @@ query = "vendor workspace"
 
 func benchScale(b *testing.B, bin string, corpus *scalecorpus.Corpus, items int) {
 	tmp := b.TempDir()
+	if keep := os.Getenv("RECIPROCAL_SCALE_KEEP"); keep != "" {
+		tmp = filepath.Join(keep, strconv.Itoa(items))
+		if err := os.RemoveAll(tmp); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.MkdirAll(tmp, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
 	file := filepath.Join(tmp, "corpus.jsonl.gz")
 	st, err := corpus.WriteFile(file, scalecorpus.Options{Items: items})
 	if err != nil {
@@ -244,6 +255,10 @@ func benchScale(b *testing.B, bin string, corpus *scalecorpus.Corpus, items int)
 	report(float64(st.Items())/re.wall.Seconds(), "reindex-items/s")
 	report(float64(st.Items())/re.cpu.Seconds(), "reindex-items/cpu-s")
 	report(re.peakMB, "reindex-peak-MB")
+
+	c := runBin(b, env, bin, "compact")
+	b.Logf("compact: %v\n%s", c, c.out)
+	report(c.peakMB, "compact-peak-MB")
 }
 
 func fileSize(name string) int64 {
