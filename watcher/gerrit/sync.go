@@ -583,9 +583,7 @@ func (r *run) commit(name string, changes []listedChange, cur Cursor) error {
 	if err != nil {
 		return fmt.Errorf("gerrit: %s: %w", name, err)
 	}
-	r.stats.New += counts.New
-	r.stats.Updated += counts.Updated
-	r.stats.Unchanged += counts.Unchanged
+	r.stats.AddItems(counts)
 	return nil
 }
 

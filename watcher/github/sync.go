@@ -454,12 +454,8 @@ func (r *run) commit(listing, name string, raws []json.RawMessage, entries []ent
 	if err != nil {
 		return fmt.Errorf("github: %s: %w", listing, err)
 	}
-	r.stats.New += items.New
-	r.stats.Updated += items.Updated
-	r.stats.Unchanged += items.Unchanged
-	r.stats.Comments.New += comments.New
-	r.stats.Comments.Updated += comments.Updated
-	r.stats.Comments.Unchanged += comments.Unchanged
+	r.stats.AddItems(items)
+	r.stats.Comments.Merge(comments)
 	return nil
 }
 

@@ -577,9 +577,7 @@ func (r *run) commit(entries []fetched, seen map[string]time.Time, cv []byte) er
 	if err != nil {
 		return fmt.Errorf("vulndb: %w", err)
 	}
-	r.stats.New += counts.New
-	r.stats.Updated += counts.Updated
-	r.stats.Unchanged += counts.Unchanged
+	r.stats.AddItems(counts)
 	return nil
 }
 
