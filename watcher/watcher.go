@@ -48,6 +48,7 @@ func (n *Normalizer) Item(tx *store.Tx, rec store.Record) (index.Item, error) {
 	if it.ID != rec.ID {
 		return index.Item{}, fmt.Errorf("item %s: stored JSON describes %s", rec.ID, it.ID)
 	}
+	it.Bound() // what is indexed, matched and shown is bounded; the raw JSON stays whole
 	it.Routine = index.Routine(&it)
 	return it, nil
 }

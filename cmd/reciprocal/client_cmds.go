@@ -14,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/engagement"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/match"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
@@ -137,17 +139,23 @@ type consultation struct {
 
 func (a *app) clientCommand() *cobra.Command {
 	var (
-		asJSON bool
-		limit  int
+		asJSON, log bool
+		limit       int
+		since       string
 	)
 	c := &cobra.Command{
-		Use:   "client ID",
+		Use:   "client ID [--log [--since DAY]] [--json]",
 		Short: "Show a client: profile, consultations and history matches",
 		Long: `Client shows a client's profile, every consultation you recorded (prompts
 marked done, with their notes, and dismissed), newest first, and the history
 matches: items matched when a concern was first evaluated that were older than
-the look-back window.`,
-		Example: "  reciprocal client acme",
+the look-back window.
+
+--log prints the engagement record instead: every consultation (a prompt
+marked done, with its note), SLA request and its answer time, alert, note and
+digest sent, oldest first, and a summary line; --since limits it to events on
+or after a day.`,
+		Example: "  reciprocal client acme\n  reciprocal client acme --log --since 2026-10-01",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit <= 0 {
@@ -161,6 +169,12 @@ the look-back window.`,
 			if p == nil {
 				return unknownClient(args[0], profiles)
 			}
+			if log {
+				return a.clientLog(p, profiles, since, asJSON)
+			}
+			if since != "" {
+				return usagef("--since goes with --log")
+			}
 			now, err := a.now()
 			if err != nil {
 				return err
@@ -169,7 +183,7 @@ the look-back window.`,
 				cons      []consultation
 				history   []*queue.Prompt
 				withdrawn []*queue.Prompt
-				counts  = map[string]map[queue.State]int{}
+				counts    = map[string]map[queue.State]int{}
 			)
 			d, err := a.openDataIfAny()
 			if err != nil {
@@ -298,6 +312,8 @@ the look-back window.`,
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the client as JSON")
+	c.Flags().BoolVar(&log, "log", false, "print the engagement record")
+	c.Flags().StringVar(&since, "since", "", "with --log: only events on or after DAY (YYYY-MM-DD)")
 	c.Flags().IntVarP(&limit, "limit", "n", 20, "how many history matches to list")
 	return c
 }
@@ -488,4 +504,76 @@ func (a *app) printEdit(e *match.EditPreview, top int) {
 		}
 		fmt.Fprintf(w, "      - %s  %-26s %s\n", p.ID, p.Item.ID, oneLine(p.Item.Title))
 	}
+}
+
+// clientLog prints the engagement record of client p.
+func (a *app) clientLog(p *configs.Profile, profiles configs.Profiles, since string, asJSON bool) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	loc := cfg.Location()
+	from, err := parseDay(since, "--since")
+	if err != nil {
+		return err
+	}
+	if !from.IsZero() {
+		from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc)
+	}
+	pol, err := a.slaPolicy(profiles)
+	if err != nil {
+		return err
+	}
+	d, err := a.openDataIfAny()
+	if err != nil {
+		return err
+	}
+	rec := &engagement.Record{Client: p.ID, Name: p.Name, Events: []engagement.Event{}}
+	if d != nil {
+		defer d.Close()
+		if rec, err = engagement.Build(d.Store, pol, p, from); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		return a.printJSON(rec)
+	}
+	w := a.stdout
+	head := oneLine(p.Name) + " (" + p.ID + "): engagement record"
+	if rec.Since != "" {
+		head += " since " + rec.Since
+	}
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w)
+	for _, e := range rec.Events {
+		line := fmt.Sprintf("%s  %-12s  ", e.At.In(loc).Format("2006-01-02 15:04"), e.Kind)
+		switch e.Kind {
+		case engagement.Consultation:
+			line += oneLine(e.Ref) + " (" + oneLine(e.Concern) + "): " + oneLine(e.Title)
+		case engagement.Request:
+			line += e.Ref + " about " + oneLine(e.Title)
+			if e.Outside != "" {
+				line += ", outside the SLA: " + oneLine(e.Outside)
+			}
+		case engagement.Answer:
+			line += e.Ref + " about " + oneLine(e.Title) + ", in " + notify.FormatDuration(time.Duration(e.AnswerSeconds)*time.Second)
+			if e.Within != nil && !*e.Within {
+				line += " (late)"
+			}
+		case engagement.Alert:
+			line += oneLine(e.Ref)
+		default:
+			line += oneLine(e.Title)
+		}
+		fmt.Fprintln(w, line)
+		if e.Note != "" {
+			fmt.Fprintf(w, "%18s  %-12s  %s\n", "", "", "\""+oneLine(e.Note)+"\"")
+		}
+	}
+	if len(rec.Events) == 0 {
+		fmt.Fprintln(w, "nothing recorded yet")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, rec.Line)
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -59,6 +60,7 @@ func TestScript(t *testing.T) {
 			"fakegerrit": cmdFakeGerrit,
 			"fakevulndb": cmdFakeVulnDB,
 			"received":   cmdReceived,
+			"replace":    cmdReplace,
 			"corrupt":    cmdCorrupt,
 			"truncate":   cmdTruncate,
 			"genissues":  cmdGenIssues,
@@ -182,4 +184,19 @@ func cmdOldIndex(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(b.DeleteInternal([]byte("reciprocal.analysis")))
 	ts.Check(b.Close())
+}
+
+// cmdReplace replaces the text OLD with NEW in FILE ("replace FILE OLD
+// NEW"), as a person editing a draft would; it fails if OLD is absent.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace FILE OLD NEW")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	if !strings.Contains(string(data), args[1]) {
+		ts.Fatalf("%s does not contain %q", args[0], args[1])
+	}
+	ts.Check(os.WriteFile(path, []byte(strings.Replace(string(data), args[1], args[2], 1)), 0o644))
 }

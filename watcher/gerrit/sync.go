@@ -288,6 +288,7 @@ func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options)
 			Sleep:   s.sleep,
 			Now:     opts.Now,
 			MaxWait: opts.MaxWait,
+			Valid:   fetch.ValidJSON(")]}'"),
 		},
 	}
 	r.stats.Source = s.Name()

@@ -367,8 +367,34 @@ func TestServerDown(t *testing.T) {
 	}
 }
 
-// A body cut short is an error naming the URL; nothing of that page is
-// stored and the cursor does not move past the pages before it.
+// A body cut short, or cut so that its JSON is malformed, is asked for
+// again: the sync completes.
+func TestTruncatedRetried(t *testing.T) {
+	for _, f := range []gerrittest.Fault{gerrittest.Truncate, gerrittest.Malformed} {
+		t.Run(f.String(), func(t *testing.T) {
+			e := newEnv(t, 5, "go")
+			e.fill("go", 1000, 12, t0)
+			opts := e.opts()
+			pagesDone := 0
+			opts.Progress = func(source.Stats) {
+				if pagesDone++; pagesDone == 1 {
+					e.srv.FailNext(1, f, 0)
+				}
+			}
+			if _, err := e.src.Sync(context.Background(), e.data.Store, opts); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.clock.Sleeps()); n != 1 {
+				t.Errorf("%d backoffs, want 1", n)
+			}
+			e.checkStored("go", seq(1000, 12)...)
+		})
+	}
+}
+
+// A body cut short every time it is asked for is, after the retries, an
+// error naming the URL; nothing of that page is stored and the cursor does
+// not move past the pages before it.
 func TestTruncated(t *testing.T) {
 	e := newEnv(t, 5, "go")
 	e.fill("go", 1000, 12, t0)
@@ -376,7 +402,7 @@ func TestTruncated(t *testing.T) {
 	pagesDone := 0
 	opts.Progress = func(source.Stats) {
 		if pagesDone++; pagesDone == 1 {
-			e.srv.FailNext(1, gerrittest.Truncate, 0)
+			e.srv.FailNext(5, gerrittest.Truncate, 0)
 		}
 	}
 	st, err := e.src.Sync(context.Background(), e.data.Store, opts)
@@ -390,15 +416,18 @@ func TestTruncated(t *testing.T) {
 	if !c.After.Equal(t0.Add(-24*time.Hour)) || c.Pending == nil || c.Pending.Offset != 5 {
 		t.Errorf("cursor = %+v, want after unmoved, pending at offset 5", c)
 	}
-	if len(e.clock.Sleeps()) != 0 {
-		t.Errorf("a cut body was retried: %v", e.clock.Sleeps())
+	if n := len(e.clock.Sleeps()); n != 4 {
+		t.Errorf("%d backoffs, want 4: %v", n, e.clock.Sleeps())
+	}
+	if !strings.Contains(err.Error(), "gave up after 5 attempts") {
+		t.Errorf("err = %v, want it to say it gave up", err)
 	}
 
 	// Nothing new on the server, but the first page of the next
 	// incremental listing is cut short: the cursor stays as it was.
 	e.mustSync()
 	before := e.cursor("go")
-	e.srv.FailNext(1, gerrittest.Truncate, 0)
+	e.srv.FailNext(5, gerrittest.Truncate, 0)
 	if _, err := e.sync(context.Background()); err == nil || !strings.Contains(err.Error(), "after%3A%22") {
 		t.Errorf("err = %v, want one naming the URL", err)
 	}

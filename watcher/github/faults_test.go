@@ -93,14 +93,39 @@ func TestSyncConnReset(t *testing.T) {
 	}
 }
 
-func TestSyncTruncated(t *testing.T) {
+// A page cut short, or cut so that its JSON is malformed, is asked for
+// again like after a reset connection: the sync completes as if nothing
+// happened.
+func TestSyncTruncatedRetried(t *testing.T) {
+	for _, f := range []githubtest.Fault{githubtest.Truncate, githubtest.Malformed} {
+		t.Run(f.String(), func(t *testing.T) {
+			e, want := faultEnv(t)
+			onRequest(e.srv, 2, func() { e.srv.FailNext(1, f) })
+			stats := e.mustSync(t)
+			if got := export(t, e.data); got != want {
+				t.Errorf("store differs from a sync without faults:\n%s", firstDiff(got, want))
+			}
+			if stats.Requests != normal+1 {
+				t.Errorf("%d requests, want %d (one retry)", stats.Requests, normal+1)
+			}
+			if _, n := e.clock.Slept(); n != 1 {
+				t.Errorf("%d backoffs, want 1", n)
+			}
+		})
+	}
+}
+
+// A page cut short every time it is asked for fails the sync after the
+// retries, naming the URL, and does not move the cursor past the pages
+// before it.
+func TestSyncTruncatedGivesUp(t *testing.T) {
 	e, want := faultEnv(t)
-	onRequest(e.srv, 2, func() { e.srv.FailNext(1, githubtest.Truncate) })
+	onRequest(e.srv, 2, func() { e.srv.FailNext(5, githubtest.Truncate) })
 	stats, err := e.sync(t)
 	if err == nil {
-		t.Fatal("sync of a truncated page succeeded")
+		t.Fatal("sync of a page cut short five times succeeded")
 	}
-	for _, s := range []string{"github: GET " + e.srv.URL() + "repos/golang/go/issues?", "page=2", "truncated"} {
+	for _, s := range []string{"github: GET " + e.srv.URL() + "repos/golang/go/issues?", "page=2", "truncated", "gave up after 5 attempts"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error %q does not say %q", err, s)
 		}

@@ -654,11 +654,13 @@ func (r *run) classify(resp *gh.Response, err error) failure {
 		}
 		return failure{msg: msg}
 	case resp != nil && resp.Response != nil && resp.StatusCode == http.StatusOK:
-		// The answer was 200 but its body did not decode.
+		// The answer was 200 but its body was cut short or did not
+		// decode: asking again, like after a reset connection, gets
+		// the whole page. Nothing of it was stored.
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syn) || errors.As(err, &typ) || errors.Is(err, errEmptyBody) {
-			return failure{msg: "malformed or truncated response: " + err.Error()}
+			return failure{msg: "malformed or truncated response: " + err.Error(), retry: true}
 		}
 		return failure{msg: "reading the response: " + err.Error(), retry: true}
 	}

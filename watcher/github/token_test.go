@@ -86,7 +86,7 @@ func TestTokenNeverShown(t *testing.T) {
 	stats, err := src.Sync(ctx, st, opts)
 	mustFail("500s", stats, err)
 
-	srv.FailNext(1, githubtest.Truncate)
+	srv.FailNext(5, githubtest.Truncate) // cut short every time it is retried
 	stats, err = src.Sync(ctx, st, opts)
 	mustFail("truncated", stats, err)
 

@@ -222,6 +222,7 @@ func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options)
 			Sleep:   s.sleep,
 			Now:     opts.Now,
 			MaxWait: opts.MaxWait,
+			Valid:   fetch.ValidJSON(""),
 		},
 	}
 	r.stats.Source = s.Name()
@@ -320,10 +321,51 @@ func (r *run) sync(ctx context.Context) error {
 		r.stats.Requests = r.get.Requests()
 		r.progress()
 		if hard != nil {
-			return errors.Join(append(soft, hard)...)
+			return errors.Join(hard, entriesError(soft))
 		}
 	}
-	return errors.Join(soft...)
+	return entriesError(soft)
+}
+
+// maxListed is how many failed entries an *EntriesError names.
+const maxListed = 3
+
+// An EntriesError reports entries that could not be fetched or read. They
+// do not stop the sync (the rest are stored, and the cursor stays so that
+// the next sync asks for them again). Its message counts them and names
+// the first few, so that a database with hundreds of broken entries gives
+// one line, not hundreds.
+type EntriesError struct {
+	Errs []error
+}
+
+func (e *EntriesError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "vulndb: %d entries could not be fetched or read (the next sync asks for them again): ", len(e.Errs))
+	for i, err := range e.Errs[:min(len(e.Errs), maxListed)] {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(err.Error())
+	}
+	if n := len(e.Errs) - maxListed; n > 0 {
+		fmt.Fprintf(&b, "; and %d more", n)
+	}
+	return b.String()
+}
+
+func (e *EntriesError) Unwrap() []error { return e.Errs }
+
+// entriesError returns nil for no errors, the error itself for one, and an
+// *EntriesError for more.
+func entriesError(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return &EntriesError{Errs: errs}
 }
 
 // dbChanged asks db.json whether the database changed since the last index,

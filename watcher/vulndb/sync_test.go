@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,15 +108,16 @@ func TestAmendedAndNew(t *testing.T) {
 	}
 }
 
-// A malformed entry is an error naming its URL; the entries after it are
-// still stored, and the next sync tries only it again.
+// A malformed entry is asked for again like a cut one, then is an error
+// naming its URL; the entries after it are still stored, and the next sync
+// tries only it again.
 func TestMalformedEntry(t *testing.T) {
 	e := newEnv(t, 10)
 	e.fill(1, 25)
 	// Entry 12 sorts in the middle of the fetch order (by modified).
 	e.srv.PutRaw(id(12), t0.Add(12*time.Minute), []byte(`{"id":"GO-2026-0012","modified":"2026-03-01T12:12:00Z","summary":"cut`))
 	st, err := e.sync(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "vulndb: GET "+e.srv.URL()+"/ID/"+id(12)+".json: malformed entry") {
+	if err == nil || !strings.Contains(err.Error(), "vulndb: GET "+e.srv.URL()+"/ID/"+id(12)+".json: malformed response") || !strings.Contains(err.Error(), "gave up after 5 attempts") {
 		t.Fatalf("err = %v, want one naming the entry's URL", err)
 	}
 	if st.New != 24 {
@@ -134,11 +136,11 @@ func TestMalformedEntry(t *testing.T) {
 	if _, err := e.sync(context.Background()); err == nil {
 		t.Error("no error for the still broken entry")
 	}
-	if got := e.fetched(); fmt.Sprint(got) != fmt.Sprint([]string{id(12)}) {
+	if got := slices.Compact(e.fetched()); fmt.Sprint(got) != fmt.Sprint([]string{id(12)}) {
 		t.Errorf("second sync fetched %v, want only %s", got, id(12))
 	}
-	if s := e.srv.Stats(); s.Requests != 2 || s.NotModified != 0 {
-		t.Errorf("second sync: server stats %+v", s)
+	if s := e.srv.Stats(); s.Requests != 1+5 || s.NotModified != 0 {
+		t.Errorf("second sync: server stats %+v, want the index and 5 attempts at the entry", s)
 	}
 
 	// Mended: fetched, and the cursor saved.
@@ -188,7 +190,22 @@ func TestMissingEntry(t *testing.T) {
 	e.checkStored(id(7))
 }
 
-// An index cut short is an error naming its URL; nothing changes.
+// An index cut short once is asked for again.
+func TestTruncatedIndexRetried(t *testing.T) {
+	for _, f := range []vulndbtest.Fault{vulndbtest.Truncate, vulndbtest.Malformed} {
+		t.Run(f.String(), func(t *testing.T) {
+			e := newEnv(t, 100)
+			e.fill(1, 20)
+			e.srv.FailNext(1, f, 0)
+			if st := e.mustSync(); st.New != 20 {
+				t.Errorf("stats %+v, want 20 new", st)
+			}
+		})
+	}
+}
+
+// An index cut short every time is, after the retries, an error naming
+// its URL; nothing changes.
 func TestTruncatedIndex(t *testing.T) {
 	e := newEnv(t, 100)
 	e.fill(1, 20)
@@ -196,7 +213,7 @@ func TestTruncatedIndex(t *testing.T) {
 	c0, _, _ := e.src.Cursor(e.data.Store)
 	before := e.export()
 	e.fill(21, 1)
-	e.srv.FailNext(1, vulndbtest.Truncate, 0)
+	e.srv.FailNext(5, vulndbtest.Truncate, 0)
 	_, err := e.sync(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "vulndb: GET "+e.srv.URL()+"/index/vulns.json: response body cut short") {
 		t.Fatalf("err = %v", err)
@@ -367,5 +384,33 @@ func TestConcurrency(t *testing.T) {
 		if !bytes.Equal(e.export(), b.Bytes()) {
 			t.Errorf("concurrency %d: store order differs from modified order", n)
 		}
+	}
+}
+
+// Hundreds of bad entries make one line: a count and the first few.
+func TestManyBadEntriesOneLine(t *testing.T) {
+	e := newEnv(t, 100)
+	e.fill(1, 10)
+	for i := 11; i <= 250; i++ {
+		// Each entry names another one: malformed, and not retried.
+		e.srv.PutRaw(id(i), t0.Add(time.Duration(i)*time.Minute), vulndbtest.NewEntry(vulndbtest.EntrySpec{ID: id(i + 1000), Modified: t0.Add(time.Duration(i) * time.Minute)}))
+	}
+	st, err := e.sync(context.Background())
+	if err == nil {
+		t.Fatal("no error for 240 bad entries")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "vulndb: 240 entries could not be fetched or read (the next sync asks for them again): vulndb: GET ") || !strings.HasSuffix(msg, "; and 237 more") {
+		t.Errorf("err = %q, want one line with the count, three entries and how many more", msg)
+	}
+	if n := strings.Count(msg, "the entry is "); n != 3 {
+		t.Errorf("err names %d entries, want 3", n)
+	}
+	var ee *vulndb.EntriesError
+	if !errors.As(err, &ee) || len(ee.Errs) != 240 {
+		t.Errorf("err is not an *EntriesError with every entry's error")
+	}
+	if st.New != 10 {
+		t.Errorf("stats %+v, want the 10 good entries stored", st)
 	}
 }

@@ -55,6 +55,8 @@ type Server struct {
 	now      func() time.Time
 	hook     func(*http.Request)
 	faults   []fault
+	cutEvery int // every cutEvery'th request is cut short (Truncate)
+	cutCount int // requests since CutEvery
 	stats    Stats
 	lastAuth string
 	token    string // if set, the only credentials accepted
@@ -103,10 +105,29 @@ const (
 	// Truncate answers 200 with the real headers, but sends only the first
 	// half of the body before closing the connection.
 	Truncate
+	// Malformed answers 200 with the first half of the body under a
+	// Content-Length that matches it: well-formed HTTP, cut JSON.
+	Malformed
 	// SecondaryLimit answers 403 with Retry-After, as GitHub's secondary
 	// rate limit does; see SecondaryLimitNext.
 	SecondaryLimit
 )
+
+func (f Fault) String() string {
+	switch f {
+	case ServerError:
+		return "500"
+	case ConnReset:
+		return "connection reset"
+	case Truncate:
+		return "truncated body"
+	case Malformed:
+		return "malformed body"
+	case SecondaryLimit:
+		return "secondary rate limit"
+	}
+	return "fault " + strconv.Itoa(int(f))
+}
 
 type fault struct {
 	kind       Fault
@@ -245,6 +266,14 @@ func (s *Server) FailNext(n int, f Fault) {
 	}
 }
 
+// CutEvery cuts the body of every n'th request short (Truncate), counting
+// from the next one, until CutEvery(0); queued faults come first.
+func (s *Server) CutEvery(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cutEvery, s.cutCount = n, 0
+}
+
 // SecondaryLimitNext makes the next request (after any faults already
 // queued) hit the secondary rate limit, answered 403 with the given
 // Retry-After.
@@ -309,6 +338,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if len(s.faults) > 0 && !badAuth {
 			f, s.faults = s.faults[0], s.faults[1:]
 			s.stats.Faults++
+		} else if s.cutEvery > 0 && !badAuth {
+			if s.cutCount++; s.cutCount%s.cutEvery == 0 {
+				f = fault{kind: Truncate}
+				s.stats.Faults++
+			}
 		}
 		s.mu.Unlock()
 
@@ -351,7 +385,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		s.mu.Unlock()
 		s.rateHeaders(w.Header())
-		fakehttp.WriteRecorded(w, rec, f.kind == Truncate)
+		switch {
+		case f.kind == Truncate:
+			fakehttp.WriteRecorded(w, rec, fakehttp.Truncate)
+		case f.kind == Malformed:
+			fakehttp.WriteRecorded(w, rec, fakehttp.Malformed)
+		default:
+			fakehttp.WriteRecorded(w, rec, 0)
+		}
 	})
 }
 

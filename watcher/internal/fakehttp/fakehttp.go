@@ -30,6 +30,10 @@ const (
 	// included, but sends only the first half of the body before closing
 	// the connection.
 	Truncate
+	// Malformed answers 200 with only the first half of the body, under
+	// a Content-Length that matches it: a well-formed HTTP answer whose
+	// content is cut, as a proxy that lost the rest would send.
+	Malformed
 	// TooManyRequests answers 429 with a Retry-After.
 	TooManyRequests
 	// Unavailable answers 503 with a Retry-After.
@@ -44,6 +48,8 @@ func (f Fault) String() string {
 		return "connection reset"
 	case Truncate:
 		return "truncated body"
+	case Malformed:
+		return "malformed body"
 	case TooManyRequests:
 		return "429"
 	case Unavailable:
@@ -67,11 +73,13 @@ type Stats struct {
 // A Faults is a fake's queue of injected faults and its request counters.
 // The zero value is ready to use.
 type Faults struct {
-	mu     sync.Mutex
-	queue  []fault
-	stats  Stats
-	hook   func(*http.Request)
-	served []string // request paths and queries, in order
+	mu       sync.Mutex
+	queue    []fault
+	cutEvery int // every cutEvery'th request is answered Truncate
+	cutCount int // requests since CutEvery
+	stats    Stats
+	hook     func(*http.Request)
+	served   []string // request paths and queries, in order
 }
 
 // FailNext queues n faults of kind f, after those already queued. For
@@ -82,6 +90,14 @@ func (q *Faults) FailNext(n int, f Fault, retryAfter time.Duration) {
 	for range n {
 		q.queue = append(q.queue, fault{kind: f, retryAfter: retryAfter})
 	}
+}
+
+// CutEvery cuts the body of every n'th request short (Truncate), counting
+// from the next one, until CutEvery(0); queued faults come first.
+func (q *Faults) CutEvery(n int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.cutEvery, q.cutCount = n, 0
 }
 
 // Pending returns how many queued faults have not been served yet.
@@ -139,6 +155,11 @@ func (q *Faults) Wrap(next http.Handler) http.Handler {
 		if len(q.queue) > 0 {
 			f, q.queue = q.queue[0], q.queue[1:]
 			q.stats.Faults++
+		} else if q.cutEvery > 0 {
+			if q.cutCount++; q.cutCount%q.cutEvery == 0 {
+				f = fault{kind: Truncate}
+				q.stats.Faults++
+			}
 		}
 		q.mu.Unlock()
 
@@ -166,26 +187,32 @@ func (q *Faults) Wrap(next http.Handler) http.Handler {
 			q.stats.NotModified++
 			q.mu.Unlock()
 		}
-		WriteRecorded(w, rec, f.kind == Truncate)
+		WriteRecorded(w, rec, f.kind)
 	})
 }
 
 // WriteRecorded sends the response rec recorded: its headers, status and
-// body, or with truncate only the first half of the body under the whole
-// body's Content-Length, so that the client sees a response cut short.
-func WriteRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, truncate bool) {
+// body. With f Truncate it sends only the first half of the body under the
+// whole body's Content-Length, so that the client sees a response cut
+// short; with f Malformed the first half under a Content-Length that
+// matches it. Any other f sends it whole.
+func WriteRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, f Fault) {
 	res := rec.Result()
 	for k, v := range res.Header {
 		w.Header()[k] = v
 	}
 	body := rec.Body.Bytes()
-	if truncate {
+	switch f {
+	case Truncate:
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(res.StatusCode)
 		w.Write(body[:len(body)/2])
 		// The answer is shorter than its Content-Length, so net/http
 		// closes the connection after the handler.
 		return
+	case Malformed:
+		body = body[:len(body)/2]
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	}
 	w.WriteHeader(res.StatusCode)
 	w.Write(body)

@@ -7,15 +7,20 @@
 //   - 429 Too Many Requests, and 503 Service Unavailable with a
 //     Retry-After, are waited out when the wait fits in MaxWait; otherwise
 //     Get returns a *LimitError saying when to try again.
-//   - A body cut short is an error naming the URL, not retried: the
-//     caller commits nothing from it, and the next sync asks again.
+//   - A body cut short (fewer bytes than its Content-Length, or a chunked
+//     body that ends early), and a 200 body that Valid refuses (a proxy
+//     that cut it without saying so), are retried the same way: asking
+//     again gets the whole answer. After the retries it is an error naming
+//     the URL, and the caller commits nothing from it.
 //   - Other statuses are errors naming the URL.
 //
 // Get returns 200 and 304 answers with their whole body read.
 package fetch
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +76,10 @@ type Getter struct {
 	// Retries is how many times a transient failure is retried; zero
 	// means DefaultRetries, negative means none.
 	Retries int
+	// Valid, if set, checks the body of a 200 answer, for example that
+	// it is well-formed JSON. A body it refuses is retried like one cut
+	// short.
+	Valid func(body []byte) error
 
 	requests atomic.Int64
 	client   atomic.Pointer[http.Client]
@@ -103,6 +112,28 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // ErrTruncated reports a body cut short.
 var ErrTruncated = errors.New("response body cut short")
+
+// ErrMalformed reports a 200 body that the Getter's Valid refused.
+var ErrMalformed = errors.New("malformed response")
+
+// ValidJSON is a Valid function: the body must be one well-formed JSON
+// value, after prefix if it starts with it (Gerrit's ")]}'" guard line).
+func ValidJSON(prefix string) func([]byte) error {
+	return func(body []byte) error {
+		b := bytes.TrimSpace(body)
+		if prefix != "" {
+			b = bytes.TrimPrefix(b, []byte(prefix))
+		}
+		if !json.Valid(b) {
+			var v any
+			if err := json.Unmarshal(b, &v); err != nil {
+				return err
+			}
+			return errors.New("not valid JSON")
+		}
+		return nil
+	}
+}
 
 // A LimitError reports that a server asked us to come back later than
 // MaxWait allows. What was synced before it is saved; syncing again after
@@ -272,7 +303,7 @@ func (g *Getter) try(ctx context.Context, u string, header http.Header) (*Respon
 		body, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, &failure{status: code, msg: fmt.Sprintf("%v after %d bytes", ErrTruncated, len(body)), err: ErrTruncated}
+				return nil, &failure{status: code, msg: fmt.Sprintf("%v after %d bytes", ErrTruncated, len(body)), err: ErrTruncated, retry: true}
 			}
 			var nerr net.Error
 			if errors.As(err, &nerr) && nerr.Timeout() {
@@ -282,6 +313,11 @@ func (g *Getter) try(ctx context.Context, u string, header http.Header) (*Respon
 		}
 		if len(body) > maxBody {
 			return nil, &failure{status: code, msg: fmt.Sprintf("response larger than %d MiB", maxBody>>20)}
+		}
+		if code == http.StatusOK && g.Valid != nil {
+			if err := g.Valid(body); err != nil {
+				return nil, &failure{status: code, msg: fmt.Sprintf("malformed response (%d bytes): %v", len(body), err), err: fmt.Errorf("%w: %w", ErrMalformed, err), retry: true}
+			}
 		}
 		return &Response{URL: u, Status: code, Header: res.Header, Body: body}, nil
 	case code == http.StatusTooManyRequests,

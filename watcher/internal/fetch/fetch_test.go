@@ -3,6 +3,7 @@ package fetch_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -170,13 +171,42 @@ func TestGetFaults(t *testing.T) {
 	if resp, err := g.Get(context.Background(), srv.URL, nil); err != nil || string(resp.Body) != "ok" {
 		t.Errorf("after a reset: %v, %v", resp, err)
 	}
+	// A body cut short is asked for again, like after a reset.
 	q.FailNext(1, fakehttp.Truncate, 0)
+	if resp, err := g.Get(context.Background(), srv.URL, nil); err != nil || string(resp.Body) != "ok" {
+		t.Errorf("after a cut body: %v, %v", resp, err)
+	}
+	if len(sl.sleeps) != 2 {
+		t.Errorf("sleeps = %v, want two (the reset, the cut body)", sl.sleeps)
+	}
+	// Cut short every time: an error naming the URL, after the retries.
+	q.FailNext(5, fakehttp.Truncate, 0)
 	_, err := g.Get(context.Background(), srv.URL+"/y", nil)
-	if !errors.Is(err, fetch.ErrTruncated) || !strings.Contains(err.Error(), "test: GET "+srv.URL+"/y: response body cut short after 1 bytes") {
+	if !errors.Is(err, fetch.ErrTruncated) || !strings.Contains(err.Error(), "test: GET "+srv.URL+"/y: response body cut short after 1 bytes (gave up after 5 attempts)") {
 		t.Errorf("truncated: err = %v", err)
 	}
-	if len(sl.sleeps) != 1 {
-		t.Errorf("sleeps = %v, want one (for the reset; a cut body is not retried)", sl.sleeps)
+	if len(sl.sleeps) != 6 {
+		t.Errorf("sleeps = %v, want 6", sl.sleeps)
+	}
+
+	// With Valid, a well-formed answer whose content is cut is retried
+	// too; a Getter without Valid cannot tell.
+	jsrv := httptest.NewServer(q.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, ")]}'\n[{\"id\": \"a\"}, {\"id\": \"b\"}]")
+	})))
+	defer jsrv.Close()
+	sl.sleeps = nil
+	gj := &fetch.Getter{Source: "test", Client: jsrv.Client(), Sleep: sl.Sleep, Valid: fetch.ValidJSON(")]}'")}
+	q.FailNext(1, fakehttp.Malformed, 0)
+	if resp, err := gj.Get(context.Background(), jsrv.URL, nil); err != nil || !strings.HasSuffix(string(resp.Body), "]") {
+		t.Errorf("after a malformed body: %v, %v", resp, err)
+	}
+	q.FailNext(5, fakehttp.Malformed, 0)
+	if _, err := gj.Get(context.Background(), jsrv.URL, nil); !errors.Is(err, fetch.ErrMalformed) || !strings.Contains(err.Error(), "malformed response (") || !strings.Contains(err.Error(), "gave up after 5 attempts") {
+		t.Errorf("malformed every time: err = %v", err)
+	}
+	if len(sl.sleeps) != 5 {
+		t.Errorf("sleeps = %v, want 5", sl.sleeps)
 	}
 
 	// A request that times out is retried.

@@ -46,6 +46,7 @@ const (
 	ServerError     = fakehttp.ServerError     // 500 Internal Server Error
 	ConnReset       = fakehttp.ConnReset       // connection closed with a TCP reset, no answer
 	Truncate        = fakehttp.Truncate        // 200, but only half the body
+	Malformed       = fakehttp.Malformed       // 200, half the body under a matching Content-Length
 	TooManyRequests = fakehttp.TooManyRequests // 429 with Retry-After
 	Unavailable     = fakehttp.Unavailable     // 503 with Retry-After
 )
@@ -99,6 +100,10 @@ func (s *Server) SetValidators(on bool) {
 	defer s.mu.Unlock()
 	s.validators = on
 }
+
+// CutEvery cuts the body of every n'th request short (Truncate), counting
+// from the next one, until CutEvery(0); queued faults come first.
+func (s *Server) CutEvery(n int) { s.faults.CutEvery(n) }
 
 // FailNext makes the next n requests fail with f, after any faults already
 // queued. retryAfter is the Retry-After of TooManyRequests and Unavailable.
