@@ -439,7 +439,7 @@ func (r *runner) evaluate(ctx context.Context, concerns []*concernEval, ids []st
 var wholePage = 500
 
 func query(ctx context.Context, ix *index.Index, ce *concernEval, ids []string) ([]index.Hit, error) {
-	req := Request(ce.concern)
+	req := ce.request(ix)
 	req.IDs = ids
 	req.Sort = index.SortUpdated
 	req.Limit = len(ids)

@@ -24,7 +24,7 @@ summary  = "Resume TLS sessions across the fleet with shared, rotated ticket key
 told     = 2023-05-10
 via      = "kick-off call"
 packages = ["crypto/tls"]
-query    = "session ticket resumption"
+query    = 'session ticket resumption "session resumption"'
 priority = "high"
 
 [[concern]]
