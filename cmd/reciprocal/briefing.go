@@ -55,6 +55,13 @@ func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*not
 	if b.Requests, b.Vulns, err = slaSections(d, pol, t); err != nil {
 		return nil, fmt.Errorf("brief: %w", err)
 	}
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	if b.Digests, err = a.digestsDue(d, cfg, profiles, t); err != nil {
+		return nil, fmt.Errorf("brief: %w", err)
+	}
 
 	open, err := queue.List(d.Store, profiles, queue.Filter{}, t)
 	if err != nil {
