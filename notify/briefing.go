@@ -4,9 +4,9 @@
 // The input is a Briefing: what one day's e-mail reports, in the order the
 // maintainer reads it (open SLA requests, vulnerabilities in their SLA
 // window, consult prompts grouped by client, proposals changing stage, then
-// the health of the syncs). It is
-// plain data, filled by whoever gathers it (the command line, from the store
-// and the prompt queue); notify does not know where it comes from.
+// the health of the syncs). It is plain data, filled by whoever gathers it
+// (package notify/report, from the store and the prompt queue); notify does
+// not know where it comes from.
 //
 // Compose turns a Briefing into a MIME message (text and HTML alternatives).
 // The Outbox keeps each day's message in the store from the moment it is

@@ -16,6 +16,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
 	"github.com/reciprocal-access/reciprocal/notify/engagement"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/match"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
@@ -36,15 +37,6 @@ func (a *app) openDataIfAny() (*watcher.Data, error) {
 	return d, err
 }
 
-// clientSummary is a client in 'reciprocal clients --json'.
-type clientSummary struct {
-	ID       string              `json:"id"`
-	Name     string              `json:"name"`
-	Tier     string              `json:"tier"`
-	Concerns []string            `json:"concerns"`
-	Prompts  map[queue.State]int `json:"prompts"`
-}
-
 func (a *app) clientsCommand() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
@@ -56,56 +48,21 @@ of their prompts are open, snoozed, done and history.`,
 		Example: "  reciprocal clients",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			profiles, err := a.profiles()
+			rep, err := a.reports(nil, false)
 			if err != nil {
 				return err
 			}
-			now, err := a.now()
-			if err != nil {
+			if rep.Data, err = a.openDataIfAny(); err != nil {
 				return err
 			}
-			counts := map[string]map[queue.State]int{}
-			d, err := a.openDataIfAny()
+			if rep.Data != nil {
+				defer rep.Data.Close()
+			}
+			out, err := rep.Clients()
 			if err != nil {
 				return err
-			}
-			if d != nil {
-				defer d.Close()
-				err := d.Store.View(func(tx *store.Tx) error {
-					for _, p := range profiles {
-						n := map[queue.State]int{}
-						err := queue.ForClient(tx, p.ID, func(pr *queue.Prompt) error {
-							if p.Concern(pr.Concern) != nil {
-								n[pr.StateAt(now)]++
-							}
-							return nil
-						})
-						if err != nil {
-							return err
-						}
-						counts[p.ID] = n
-					}
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-			}
-			var out []clientSummary
-			for _, p := range profiles {
-				s := clientSummary{ID: p.ID, Name: p.Name, Tier: p.Tier, Prompts: counts[p.ID]}
-				if s.Prompts == nil {
-					s.Prompts = map[queue.State]int{}
-				}
-				for _, c := range p.Concerns {
-					s.Concerns = append(s.Concerns, c.ID)
-				}
-				out = append(out, s)
 			}
 			if asJSON {
-				if out == nil {
-					out = []clientSummary{}
-				}
 				return a.printJSON(out)
 			}
 			if len(out) == 0 {
@@ -124,17 +81,6 @@ of their prompts are open, snoozed, done and history.`,
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of clients")
 	return c
-}
-
-// consultation is something done with a prompt, for the client view.
-type consultation struct {
-	At      time.Time `json:"at"`
-	Action  string    `json:"action"`
-	Note    string    `json:"note,omitempty"`
-	Prompt  string    `json:"prompt"`
-	Concern string    `json:"concern"`
-	Item    string    `json:"item"`
-	Title   string    `json:"title"`
 }
 
 func (a *app) clientCommand() *cobra.Command {
@@ -161,62 +107,30 @@ or after a day.`,
 			if limit <= 0 {
 				return usagef("-n %d: want a positive number", limit)
 			}
-			profiles, err := a.profiles()
+			rep, err := a.reports(nil, false)
 			if err != nil {
 				return err
 			}
-			p := profiles.Client(args[0])
-			if p == nil {
-				return unknownClient(args[0], profiles)
+			if rep.Profiles.Client(args[0]) == nil {
+				return unknownClient(args[0], rep.Profiles)
 			}
 			if log {
-				return a.clientLog(p, profiles, since, asJSON)
+				return a.clientLog(rep.Profiles.Client(args[0]), rep.Profiles, since, asJSON)
 			}
 			if since != "" {
 				return usagef("--since goes with --log")
 			}
-			now, err := a.now()
+			if rep.Data, err = a.openDataIfAny(); err != nil {
+				return err
+			}
+			if rep.Data != nil {
+				defer rep.Data.Close()
+			}
+			h, err := rep.Client(args[0])
 			if err != nil {
 				return err
 			}
-			var (
-				cons    []consultation
-				history []*queue.Prompt
-				counts  = map[string]map[queue.State]int{}
-			)
-			d, err := a.openDataIfAny()
-			if err != nil {
-				return err
-			}
-			if d != nil {
-				defer d.Close()
-				err := d.Store.View(func(tx *store.Tx) error {
-					return queue.ForClient(tx, p.ID, func(pr *queue.Prompt) error {
-						if p.Concern(pr.Concern) == nil {
-							return nil
-						}
-						if counts[pr.Concern] == nil {
-							counts[pr.Concern] = map[queue.State]int{}
-						}
-						counts[pr.Concern][pr.StateAt(now)]++
-						for _, ev := range pr.Log {
-							if ev.Action == queue.ActionDone || ev.Action == queue.ActionDismissed {
-								cons = append(cons, consultation{At: ev.At, Action: ev.Action, Note: ev.Note, Prompt: pr.ID,
-									Concern: pr.Concern, Item: pr.Item.ID, Title: pr.Item.Title})
-							}
-						}
-						if pr.State == queue.History {
-							history = append(history, pr)
-						}
-						return nil
-					})
-				})
-				if err != nil {
-					return err
-				}
-			}
-			sort.SliceStable(cons, func(i, j int) bool { return cons[i].At.After(cons[j].At) })
-			sort.SliceStable(history, func(i, j int) bool { return history[i].Item.Updated.After(history[j].Item.Updated) })
+			p, cons, history, counts := h.Profile, h.Consultations, h.History, h.Counts
 			if asJSON {
 				type hist struct {
 					Prompt  string         `json:"prompt"`
@@ -226,12 +140,9 @@ or after a day.`,
 				}
 				out := struct {
 					*configs.Profile
-					Consultations []consultation `json:"consultations"`
-					History       []hist         `json:"history"`
+					Consultations []report.Consultation `json:"consultations"`
+					History       []hist                `json:"history"`
 				}{Profile: p, Consultations: cons, History: []hist{}}
-				if out.Consultations == nil {
-					out.Consultations = []consultation{}
-				}
 				for _, h := range history {
 					out.History = append(out.History, hist{h.ID, h.Concern, h.Item, h.Reasons})
 				}

@@ -413,30 +413,37 @@ func (r *runner) evaluate(ctx context.Context, concerns []*concernEval, ids []st
 	return out, nil
 }
 
-// wholePage is how many hits a whole-index query asks for first.
-const wholePage = 1000
+// wholePage is how many hits a whole-index query reads at a time. A
+// concern is evaluated over the whole index page by page (each page
+// starting after the last hit of the one before), so that Bleve never
+// collects, loads and highlights every hit at once: memory follows the
+// page and the concern's own matches, not the size of the index.
+var wholePage = 500
 
 func query(ctx context.Context, ix *index.Index, ce *concernEval, ids []string) ([]index.Hit, error) {
-	req := Request(ce.concern)
+	req := ce.request(ix)
 	req.IDs = ids
 	req.Sort = index.SortUpdated
 	req.Limit = len(ids)
 	if ids == nil {
 		req.Limit = wholePage
 	}
-	res, err := ix.Search(ctx, req)
-	if err == nil && ids == nil && res.Total > uint64(len(res.Hits)) {
-		req.Limit = int(res.Total)
-		res, err = ix.Search(ctx, req)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", ce.client.ID, ce.concern.ID, err)
-	}
-	hits := res.Hits[:0]
-	for _, h := range res.Hits {
-		if ce.keep(&h) {
-			hits = append(hits, h)
+	var hits []index.Hit
+	for {
+		res, err := ix.Search(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", ce.client.ID, ce.concern.ID, err)
 		}
+		for _, h := range res.Hits {
+			if ce.keep(&h) {
+				h.After = nil
+				hits = append(hits, h)
+			}
+		}
+		if ids != nil || len(res.Hits) < req.Limit {
+			break
+		}
+		req.After = res.Hits[len(res.Hits)-1].After
 	}
 	sort.Slice(hits, func(i, j int) bool { return hits[i].ID < hits[j].ID })
 	return hits, nil
