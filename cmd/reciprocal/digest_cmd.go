@@ -6,14 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal/configs"
-	"github.com/reciprocal-access/reciprocal/notify"
 	"github.com/reciprocal-access/reciprocal/notify/digest"
-	"github.com/reciprocal-access/reciprocal/watcher"
 )
 
 func init() {
@@ -144,27 +141,4 @@ plus .draft.txt); review it, then 'reciprocal send' it.`,
 	f.StringVar(&notesFile, "notes", "", "your \"what I'm looking at\" notes (Markdown)")
 	f.StringVar(&out, "out", "", "write the Markdown to FILE and the draft e-mail beside it")
 	return c
-}
-
-// digestsDue returns the clients whose digest for the last complete
-// period of [digest] every has not been sent: none when digests are not
-// scheduled.
-func (a *app) digestsDue(d *watcher.Data, cfg *configs.Config, profiles configs.Profiles, t time.Time) ([]notify.DigestDue, error) {
-	if cfg.Digest.Every == "" {
-		return nil, nil
-	}
-	per := digest.LastComplete(cfg.Digest.Every, t, cfg.Location())
-	mb := a.mailbox(d)
-	var out []notify.DigestDue
-	for _, p := range profiles {
-		e, ok, err := mb.Entry("digest/" + p.ID + "/" + per.Name)
-		if err != nil {
-			return nil, err
-		}
-		if ok && e.State == notify.StateSent {
-			continue
-		}
-		out = append(out, notify.DigestDue{Client: p.Name, Period: per.Name, Command: "reciprocal digest " + p.ID + " --period " + per.Name})
-	}
-	return out, nil
 }

@@ -60,12 +60,8 @@ func (e *Env) briefing(day notify.Date, t time.Time) (*notify.Briefing, error) {
 	if b.Requests, b.Vulns, err = e.slaSections(t); err != nil {
 		return nil, err
 	}
-	cfg, err := a.config()
-	if err != nil {
+	if b.Digests, err = e.DigestsDue(t); err != nil {
 		return nil, err
-	}
-	if b.Digests, err = a.digestsDue(d, cfg, profiles, t); err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
 	}
 
 	open, err := queue.List(d.Store, e.Profiles, queue.Filter{}, t)
