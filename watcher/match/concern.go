@@ -82,6 +82,7 @@ type concernEval struct {
 	client  *configs.Profile
 	concern *configs.Concern
 	fp      string
+	content string            // contentOf the concern
 	words   map[string]string // analyzed term → query word, for reasons
 
 	reqOnce sync.Once
@@ -95,7 +96,7 @@ func (ce *concernEval) request(ix *index.Index) index.Request {
 }
 
 func newConcernEval(p *configs.Profile, c *configs.Concern) *concernEval {
-	return &concernEval{client: p, concern: c, fp: Fingerprint(c), words: queryWords(c.Query)}
+	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(c.Query)}
 }
 
 func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.ID }
