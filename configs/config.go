@@ -35,8 +35,11 @@ type Config struct {
 	Briefing   Briefing     `toml:"briefing"`
 	SLA        SLA          `toml:"sla"`
 	Matching   Matching     `toml:"matching"`
+	Digest     Digest       `toml:"digest"`
 
 	clientsLine int // the line setting clients, 0 if it is not set
+
+	sections map[string]any // the registered sections in the file, by key
 }
 
 // GitHub is one watched GitHub repository.
@@ -107,6 +110,14 @@ type SLA struct {
 	Platinum Duration `toml:"platinum"` // response time of the tier; default Response
 	Gold     Duration `toml:"gold"`
 	Silver   Duration `toml:"silver"`
+}
+
+// Digest schedules the periodic digests to clients.
+type Digest struct {
+	// Every is "quarter" or "month": the briefing says when a client's
+	// digest for the last period is due. Empty: digests are not scheduled
+	// ('reciprocal digest' still writes them, by quarter).
+	Every string `toml:"every"`
 }
 
 // Matching tunes the matcher.
@@ -226,11 +237,16 @@ func Load(path string) (*Config, error) {
 // Parse decodes and validates configuration data read from path.
 func Parse(path string, data []byte) (*Config, error) {
 	c := &Config{}
-	if err := DecodeStrict(path, data, c); err != nil {
+	md, err := decodeMeta(path, data, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(c.decodeSections(path, data, md)...); err != nil {
 		return nil, err
 	}
 	c.Path = path
 	c.applyDefaults()
+	c.defaultSections()
 	if err := c.validate(data); err != nil {
 		return nil, err
 	}
@@ -356,6 +372,11 @@ func (c *Config) validate(data []byte) error {
 		}
 	}
 	c.clientsLine = lines.keyLine([]string{"clients"})
+	switch c.Digest.Every {
+	case "", "quarter", "month":
+	default:
+		bad([]string{"digest", "every"}, "digest every %q: want \"quarter\" or \"month\"", c.Digest.Every)
+	}
 	if _, _, err := parseClock(c.Briefing.At); err != nil {
 		bad([]string{"briefing", "at"}, "briefing at %q: %v", c.Briefing.At, err)
 	}
@@ -364,6 +385,7 @@ func (c *Config) validate(data []byte) error {
 			bad([]string{"briefing", "timezone"}, "briefing timezone %q: not an IANA time zone name like Europe/Rome", c.Briefing.Timezone)
 		}
 	}
+	c.checkSections(bad)
 	return errors.Join(errs...)
 }
 

@@ -60,6 +60,9 @@ func (e *Env) briefing(day notify.Date, t time.Time) (*notify.Briefing, error) {
 	if b.Requests, b.Vulns, err = e.slaSections(t); err != nil {
 		return nil, err
 	}
+	if b.Digests, err = e.DigestsDue(t); err != nil {
+		return nil, err
+	}
 
 	open, err := queue.List(d.Store, e.Profiles, queue.Filter{}, t)
 	if err != nil {
