@@ -216,10 +216,6 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 			slog.Warn("quarantined a stored record that cannot be normalized", "item", q.ID, "err", q.Err)
 		}
 		n += b.Len() - len(bad) // the quarantined are deletions
-		// The batch is read: drop the store pages it touched, so that a
-		// first indexing of millions of objects does not keep the whole
-		// store file resident.
-		d.Store.ReleaseMemory()
 		if err := b.Commit(ctx, last); err != nil {
 			return n, err
 		}

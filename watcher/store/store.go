@@ -174,13 +174,19 @@ func (s *Store) Close() error {
 // Update runs fn in a read-write transaction, committed if fn returns nil.
 func (s *Store) Update(fn func(*Tx) error) (err error) {
 	defer s.guard(&err)
-	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	return s.db.Update(func(tx *bolt.Tx) error {
+		defer maybeRelease(tx)
+		return fn(&Tx{tx: tx})
+	})
 }
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(fn func(*Tx) error) (err error) {
 	defer s.guard(&err)
-	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	return s.db.View(func(tx *bolt.Tx) error {
+		defer maybeRelease(tx)
+		return fn(&Tx{tx: tx})
+	})
 }
 
 // Size returns the size of the store file in bytes.
@@ -340,7 +346,11 @@ func (tx *Tx) Count() int {
 func (tx *Tx) Since(seq uint64, fn func(Record) error) error {
 	c := tx.tx.Bucket(bucketSeq).Cursor()
 	items := tx.tx.Bucket(bucketItems)
+	n := 0
 	for k, id := c.Seek(seqKey(seq + 1)); k != nil; k, id = c.Next() {
+		if n++; n%releaseEvery == 0 {
+			releaseMapped(tx.tx) // a long scan: see release.go
+		}
 		v := items.Get(id)
 		if v == nil {
 			return fmt.Errorf("store: sequence %d names item %s, which is missing", binary.BigEndian.Uint64(k), id)
