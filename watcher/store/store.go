@@ -199,6 +199,9 @@ func (s *Store) Size() int64 {
 // A Tx is a store transaction.
 type Tx struct {
 	tx *bolt.Tx
+	// written holds the items this transaction gave a new sequence
+	// number: touching one again would change nothing a reader can see.
+	written map[string]bool
 }
 
 // A Record is one stored item. Raw is only valid during the transaction.
@@ -302,13 +305,25 @@ func (tx *Tx) write(id, source string, raw []byte) error {
 	if err := putCount(tx.tx.Bucket(bucketCounts), countSeq, seq); err != nil {
 		return err
 	}
+	if tx.written == nil {
+		tx.written = make(map[string]bool)
+	}
+	tx.written[id] = true
 	return seqs.Put(seqKey(seq), []byte(id))
 }
 
 // Touch gives a stored item the next sequence number without changing its
 // bytes, so that later stages look at it again (for example because one of
 // its comments changed). It does nothing if the item is not stored.
+//
+// An item written (or touched) earlier in the same transaction is left as
+// it is: its sequence number is already newer than anything a reader has
+// seen, and the reader sees the transaction whole. An import of an issue
+// followed by its comments thus writes the issue once, not once a comment.
 func (tx *Tx) Touch(id string) error {
+	if tx.written[id] {
+		return nil
+	}
 	rec, ok, err := tx.Item(id)
 	if err != nil || !ok {
 		return err
