@@ -79,7 +79,6 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 				return err
 			}
 			defer d.Close()
-			a.warnIndexLag(d)
 			req.Highlight = true
 			res, err := d.Index.Search(cmd.Context(), req)
 			if err != nil {
