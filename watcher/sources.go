@@ -1,6 +1,7 @@
 package watcher
 
 import (
+	"github.com/reciprocal-access/reciprocal/watcher/advisories"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -14,4 +15,5 @@ var Sources = source.Registry{
 	github.Descriptor,
 	gerrit.Descriptor,
 	vulndb.Descriptor,
+	advisories.Descriptor,
 }
