@@ -130,7 +130,7 @@ or after a day.`,
 			if err != nil {
 				return err
 			}
-			p, cons, history, counts := h.Profile, h.Consultations, h.History, h.Counts
+			p, cons, history, withdrawn, counts := h.Profile, h.Consultations, h.History, h.Withdrawn, h.Counts
 			if asJSON {
 				type hist struct {
 					Prompt  string         `json:"prompt"`
@@ -138,11 +138,21 @@ or after a day.`,
 					Item    queue.ItemInfo `json:"item"`
 					Reasons queue.Reasons  `json:"reasons"`
 				}
+				type wd struct {
+					Prompt  string         `json:"prompt"`
+					Concern string         `json:"concern"`
+					Item    queue.ItemInfo `json:"item"`
+					Note    string         `json:"note"`
+				}
 				out := struct {
 					*configs.Profile
 					Consultations []report.Consultation `json:"consultations"`
 					History       []hist                `json:"history"`
-				}{Profile: p, Consultations: cons, History: []hist{}}
+					Withdrawn     []wd                  `json:"withdrawn"`
+				}{Profile: p, Consultations: cons, History: []hist{}, Withdrawn: []wd{}}
+				for _, w := range withdrawn {
+					out.Withdrawn = append(out.Withdrawn, wd{w.ID, w.Concern, w.Item, withdrawnNote(w)})
+				}
 				for _, h := range history {
 					out.History = append(out.History, hist{h.ID, h.Concern, h.Item, h.Reasons})
 				}
@@ -168,8 +178,14 @@ or after a day.`,
 				fmt.Fprintf(w, "    %s\n", oneLine(c.Summary))
 				fmt.Fprintf(w, "    %s\n", describeConcern(&c))
 				n := counts[c.ID]
-				fmt.Fprintf(w, "    prompts: %d open, %d snoozed, %d done, %d dismissed, %d history\n",
+				line := fmt.Sprintf("    prompts: %d open, %d snoozed, %d done, %d dismissed, %d history",
 					n[queue.Open], n[queue.Snoozed], n[queue.Done], n[queue.Dismissed], n[queue.History])
+				for _, s := range []queue.State{queue.Withdrawn, queue.Merged} {
+					if n[s] > 0 {
+						line += fmt.Sprintf(", %d %s", n[s], s)
+					}
+				}
+				fmt.Fprintln(w, line)
 			}
 			fmt.Fprintf(w, "\nconsultations (newest first):\n")
 			if len(cons) == 0 {
@@ -181,6 +197,12 @@ or after a day.`,
 					note = ": " + oneLine(c.Note)
 				}
 				fmt.Fprintf(w, "  %s  %-9s %s  %s  %s%s\n", c.At.In(loc).Format("2006-01-02 15:04"), c.Action, c.Prompt, c.Concern, c.Item, note)
+			}
+			if len(withdrawn) > 0 {
+				fmt.Fprintf(w, "\nwithdrawn (open, never acted on, and no longer matched after an edit of their concern):\n")
+				for _, pr := range withdrawn {
+					fmt.Fprintf(w, "  %s  %-24s %s  %s  (%s)\n", pr.ID, pr.Concern, pr.Item.ID, oneLine(pr.Item.Title), withdrawnNote(pr))
+				}
 			}
 			fmt.Fprintf(w, "\nhistory matches (older than the look-back when first matched; newest first):\n")
 			if len(history) == 0 {
@@ -281,7 +303,6 @@ trusting it, with the concern's prompts so far.`,
 				return nil
 			}
 			defer d.Close()
-			a.warnIndexLag(d)
 			total, err := d.Index.Count()
 			if err != nil {
 				return err
@@ -295,6 +316,10 @@ trusting it, with the concern's prompts so far.`,
 				counts, err = queue.CountsByConcern(tx)
 				return err
 			})
+			if err != nil {
+				return err
+			}
+			edits, err := match.PreviewEdits(cmd.Context(), d, profiles, a.now())
 			if err != nil {
 				return err
 			}
@@ -313,6 +338,9 @@ trusting it, with the concern's prompts so far.`,
 					fmt.Fprintf(w, "    %s\n", describeConcern(c))
 					if s := status[match.ConcernID{Client: p.ID, Concern: c.ID}]; !s.Current {
 						fmt.Fprintf(w, "    new or changed: the next 'reciprocal match' evaluates it over the whole index\n")
+					}
+					if e := edits[match.ConcernID{Client: p.ID, Concern: c.ID}]; e != nil {
+						a.printEdit(e, top)
 					}
 					switch {
 					case res.Total == 0:
@@ -357,6 +385,27 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// printEdit says what the next match does about an edited concern.
+func (a *app) printEdit(e *match.EditPreview, top int) {
+	w := a.stdout
+	fmt.Fprintf(w, "    edited: the next 'reciprocal match' adds %s (%s) and withdraws %s\n",
+		plural(len(e.Adds), "item"), plural(e.NewTopics, "new prompt"), plural(len(e.Withdraws), "open prompt"))
+	for i, h := range e.Adds {
+		if i == top {
+			fmt.Fprintf(w, "      + … %d more\n", len(e.Adds)-top)
+			break
+		}
+		fmt.Fprintf(w, "      + %-26s %s\n", h.ID, oneLine(h.Title))
+	}
+	for i, p := range e.Withdraws {
+		if i == top {
+			fmt.Fprintf(w, "      - … %d more\n", len(e.Withdraws)-top)
+			break
+		}
+		fmt.Fprintf(w, "      - %s  %-26s %s\n", p.ID, p.Item.ID, oneLine(p.Item.Title))
+	}
 }
 
 // clientLog prints the engagement record of client p.

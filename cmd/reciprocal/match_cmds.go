@@ -144,6 +144,10 @@ func (a *app) printMatch(res *match.Result, profiles configs.Profiles) {
 	for _, p := range res.Merged {
 		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  is part of %s now: their topics joined\n", "merged", p.ID, names[p.Client], p.Concern, p.MergedInto)
 	}
+	for _, p := range res.Withdrawn {
+		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", "withdrawn", p.ID, oneLine(names[p.Client]), p.Concern, p.Item.ID, oneLine(p.Item.Title))
+		fmt.Fprintf(a.stdout, "%-9s %s  %s: it no longer matches\n", "", strings.Repeat(" ", len(p.ID)), withdrawnNote(p))
+	}
 	if res.Migrated > 0 {
 		fmt.Fprintf(a.stdout, "rewrote %s for topics (one prompt per client, concern and topic)\n", plural(res.Migrated, "prompt"))
 	}
@@ -191,4 +195,14 @@ func flatten(err error) []error {
 		}
 	}
 	return []error{err}
+}
+
+// withdrawnNote says why a prompt was withdrawn: "concern edited on DATE".
+func withdrawnNote(p *queue.Prompt) string {
+	for i := len(p.Log) - 1; i >= 0; i-- {
+		if p.Log[i].Action == queue.ActionWithdrawn {
+			return oneLine(p.Log[i].Note)
+		}
+	}
+	return "withdrawn"
 }

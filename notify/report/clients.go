@@ -83,7 +83,9 @@ type ClientHistory struct {
 	Profile       *configs.Profile
 	Consultations []Consultation
 	History       []*queue.Prompt
-	Counts        map[string]map[queue.State]int // by concern ID
+	// Withdrawn are the prompts withdrawn after an edit of their concern.
+	Withdrawn []*queue.Prompt
+	Counts    map[string]map[queue.State]int // by concern ID
 }
 
 // ErrUnknownClient reports a client ID no profile has.
@@ -119,6 +121,9 @@ func (e *Env) Client(id string) (*ClientHistory, error) {
 				}
 				if pr.State == queue.History {
 					h.History = append(h.History, pr)
+				}
+				if pr.State == queue.Withdrawn {
+					h.Withdrawn = append(h.Withdrawn, pr)
 				}
 				return nil
 			})

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/advisories"
 	"github.com/reciprocal-access/reciprocal/watcher/advisories/advisoriestest"
@@ -78,7 +77,7 @@ func TestSyncIncremental(t *testing.T) {
 		}
 	}
 	st := newStore(t)
-	src, err := advisories.NewSource(configs.Advisories{Repo: "example-labs/tlsproxy", APIURL: srv.URL()}, advisories.WithToken("t0ken"))
+	src, err := advisories.NewSource(advisories.Config{Repo: "example-labs/tlsproxy", APIURL: srv.URL()}, advisories.WithToken("t0ken"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +128,7 @@ func TestSyncPages(t *testing.T) {
 		}
 	}
 	st := newStore(t)
-	src, _ := advisories.NewSource(configs.Advisories{Repo: "example-labs/tlsproxy", APIURL: srv.URL()})
+	src, _ := advisories.NewSource(advisories.Config{Repo: "example-labs/tlsproxy", APIURL: srv.URL()})
 	s, err := src.Sync(context.Background(), st, source.Options{})
 	if err != nil || s.New != 150 || s.Pages != 2 || s.Requests != 2 {
 		t.Fatalf("paged sync: %+v, %v", s, err)
@@ -140,7 +139,7 @@ func TestSyncErrors(t *testing.T) {
 	srv := advisoriestest.NewServer()
 	defer srv.Close()
 	st := newStore(t)
-	src, _ := advisories.NewSource(configs.Advisories{Repo: "example-labs/missing", APIURL: srv.URL(), TokenEnv: "GITHUB_TOKEN"},
+	src, _ := advisories.NewSource(advisories.Config{Repo: "example-labs/missing", APIURL: srv.URL(), TokenEnv: "GITHUB_TOKEN"},
 		advisories.WithSleep(func(context.Context, time.Duration) error { return nil }))
 	_, err := src.Sync(context.Background(), st, source.Options{})
 	if err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "is example-labs/missing a repository you can read?") {

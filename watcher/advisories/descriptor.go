@@ -11,6 +11,7 @@ var Descriptor = &source.Descriptor{
 	Kind:      index.SourceAdvisories,
 	Section:   "[[advisories]]",
 	Objects:   "GitHub security advisory",
+	Config:    section,
 	Build:     build,
 	Normalize: func(rec source.Record, _ source.Env) (index.Item, error) { return Normalize(rec.Raw) },
 	Shapes: []source.Shape{{
@@ -29,7 +30,7 @@ const ShapeAdvisory = "advisories"
 
 func build(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, error) {
 	var out []source.Source
-	for _, a := range cfg.Advisories {
+	for _, a := range Configured(cfg) {
 		var o []Option
 		if c := opts.Client(index.SourceAdvisories); c != nil {
 			o = append(o, WithHTTPClient(c))

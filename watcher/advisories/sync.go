@@ -54,7 +54,7 @@ import (
 
 // A Source is the advisories of one repository.
 type Source struct {
-	cfg   configs.Advisories
+	cfg   Config
 	base  *url.URL
 	token string
 	get   *fetch.Getter
@@ -76,7 +76,7 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 }
 
 // NewSource returns the source of cfg's repository.
-func NewSource(cfg configs.Advisories, opts ...Option) (*Source, error) {
+func NewSource(cfg Config, opts ...Option) (*Source, error) {
 	api := cfg.APIURL
 	if api == "" {
 		api = configs.DefaultGitHubAPI
