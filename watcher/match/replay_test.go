@@ -133,6 +133,9 @@ func replay(t *testing.T, profiles configs.Profiles, labels map[string]relevance
 				if err := queue.Put(tx, p); err != nil {
 					return err
 				}
+				if testing.Verbose() && learn {
+					t.Logf("judged %s %s %s %q %v (%d members)", now.Format(time.DateOnly), p.Concern, verdict, p.Item.Title, p.Item.Packages, len(p.Members))
+				}
 			}
 			return nil
 		})
@@ -262,7 +265,14 @@ func TestLearningReplay(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		per, all, _ := scoreRelevance(t, tmp, half)
+		per, all, misses := scoreRelevance(t, tmp, half)
+		if testing.Verbose() && learn {
+			for c, ms := range misses {
+				for _, m := range ms {
+					t.Logf("second half %s: %s", c, m)
+				}
+			}
+		}
 		var names []string
 		for c := range per {
 			names = append(names, c)
