@@ -22,10 +22,26 @@ import (
 func Request(ix *index.Index, c *configs.Concern) index.Request {
 	return index.Request{
 		Query:     concernQuery(c, ix.TermShare),
-		Packages:  c.Packages,
+		Packages:  withMirrors(c.Packages),
+		Mentions:  strings.TrimSpace(c.Query) != "",
 		Kinds:     c.Kinds,
 		Highlight: strings.TrimSpace(c.Query) != "",
 	}
+}
+
+// withMirrors returns packages with the golang.org/x twin of each standard
+// library package: golang.org/x/crypto/ed25519 was crypto/ed25519 before it
+// moved into the standard library (and forwards to it now), and net/http
+// vendors golang.org/x/net/http/httpguts and httpproxy. A twin that does
+// not exist matches nothing.
+func withMirrors(pkgs []string) []string {
+	out := slices.Clone(pkgs)
+	for _, p := range pkgs {
+		if first, _, ok := strings.Cut(p, "/"); ok && !strings.Contains(first, ".") && first != "cmd" && first != "internal" {
+			out = append(out, "golang.org/x/"+p)
+		}
+	}
+	return out
 }
 
 // Preview runs c over the whole index, returning how many items it matches
@@ -117,7 +133,7 @@ func goOwn(h *index.Hit) bool {
 // reasons says why hit matched the concern.
 func (ce *concernEval) reasons(h *index.Hit) queue.Reasons {
 	var r queue.Reasons
-	for _, cp := range ce.concern.Packages {
+	for _, cp := range withMirrors(ce.concern.Packages) {
 		for _, p := range h.Packages {
 			if pkgpath.Within(p, cp) {
 				r.Packages = append(r.Packages, cp)
