@@ -12,7 +12,8 @@
 # "a b" means a OR b, ranked; so the FTS5 query is the words joined by OR,
 # ranked by bm25, 20 rows with a snippet, as 'reciprocal search' prints 20
 # hits with a snippet. Needs sqlite3 with FTS5 and the JSON functions.
-# A benchmark, not part of CI: 'go test' never needs sqlite3.
+# A benchmark, not part of CI: 'go test' never needs sqlite3. FTS5_DB=FILE
+# keeps the FTS5 database in FILE.
 set -euo pipefail
 data=${1:?usage: fts5.sh DATA_DIR QUERY [RUNS]}
 query=${2:?usage: fts5.sh DATA_DIR QUERY [RUNS]}
@@ -22,7 +23,8 @@ command -v sqlite3 >/dev/null || { echo "fts5.sh: sqlite3 is not installed" >&2;
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-db=$work/fts5.db
+db=${FTS5_DB:-$work/fts5.db} # FTS5_DB=FILE keeps the table, for other timings
+rm -f "$db"
 "$rec" --data "$data" export 2>/dev/null | tr '\n' '\036' >"$work/export.txt"
 sqlite3 "$db" <<SQL
 CREATE TABLE raw(j TEXT);
