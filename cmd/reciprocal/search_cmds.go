@@ -80,7 +80,6 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 				return err
 			}
 			defer d.Close()
-			a.warnIndexLag(d)
 			req.Highlight = true
 			res, err := d.Index.Search(cmd.Context(), req)
 			if err != nil {
@@ -183,6 +182,12 @@ cherry-picks, the vulnerability entry). --raw prints the JSON as stored.`,
 			it, rawJSON, err := d.Item(args[0])
 			if errors.Is(err, watcher.ErrNotFound) {
 				return withHint(err, "search for it: reciprocal search 'words from its title'")
+			}
+			var ne *watcher.NormalizeError
+			if errors.As(err, &ne) && raw {
+				err = nil // the stored JSON is what was asked for
+			} else if errors.As(err, &ne) {
+				return withHint(fmt.Errorf("show: %w", err), "the record is quarantined (see 'reciprocal status'); 'reciprocal show --raw "+args[0]+"' prints its stored JSON")
 			}
 			if err != nil {
 				return err

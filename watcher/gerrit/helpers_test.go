@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,8 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -26,45 +27,14 @@ const gerritURL = "http://go-review.test"
 // t0 is when the test projects' history starts.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// A fakeClock is the time of a test: it moves only when the code under test
-// sleeps, or when the test moves it.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func newClock() *fakeClock { return &fakeClock{now: t0.Add(30 * 24 * time.Hour)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Sleep is the Source's sleeper: it moves the clock instead of waiting.
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.sleeps = append(c.sleeps, d)
-	return nil
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
+// newClock returns a test's clock, a month after t0.
+func newClock() *fakeclock.Clock { return fakeclock.New(t0.Add(30 * 24 * time.Hour)) }
 
 // env is a fake Gerrit, a data directory and a Source between them.
 type env struct {
 	t       testing.TB
 	srv     *gerrittest.Server
-	clock   *fakeClock
+	clock   *fakeclock.Clock
 	data    *watcher.Data
 	src     *gerrit.Source
 	cfg     configs.Gerrit
@@ -97,15 +67,8 @@ func (e *env) newSource(extra ...gerrit.Option) *gerrit.Source {
 	return s
 }
 
-func openData(t testing.TB, dir string) *watcher.Data {
-	t.Helper()
-	d, err := watcher.OpenData(dir, false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
+// openData opens a data directory in dir for the test.
+var openData = sourcetest.OpenData
 
 // opts returns the sync options of a test: its clock, and a first sync
 // that reaches back before t0.
