@@ -36,14 +36,14 @@ type Request struct {
 	// titles of the packages that implement its packages.
 	NearQuery    string
 	NearPackages []string
-	Repos    []string
-	Sources  []string
-	IDs      []string // only these items
-	Since    time.Time
-	Until    time.Time
-	Sort     string // "relevance" (default) or "updated"
-	Limit    int    // default 20
-	Offset   int
+	Repos        []string
+	Sources      []string
+	IDs          []string // only these items
+	Since        time.Time
+	Until        time.Time
+	Sort         string // "relevance" (default) or "updated"
+	Limit        int    // default 20
+	Offset       int
 	// After asks for the hits that sort after a hit of an earlier page
 	// (its Hit.After), instead of an Offset: a deep page then costs no
 	// more memory than the first.
