@@ -362,13 +362,21 @@ func (d *Data) Related(id string) (string, []Related, error) {
 			}
 			r := Related{ID: m, Via: via[m]}
 			if r.Via == "" {
+				// m names this item, or both name the same meeting point
+				// (a Change-Id, a CL number).
 				back, err := topic.Edges(tx, m)
 				if err != nil {
 					return err
 				}
 				for _, e := range back {
-					if e.To == id {
+					switch {
+					case e.To == id:
 						r.Via = e.Kind + " (from " + m + ")"
+					case r.Via == "" && !topic.IsItem(e.To) && via[e.To] != "":
+						r.Via = e.Kind
+						if e.Kind != via[e.To] {
+							r.Via = via[e.To]
+						}
 					}
 				}
 			}
