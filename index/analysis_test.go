@@ -59,7 +59,10 @@ func testIndex(t *testing.T, texts ...string) *Index {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { x.Close() })
-	b := x.NewBatch()
+	b, err := x.NewBatch()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, text := range texts {
 		title, body, _ := strings.Cut(text, "|")
 		it := &Item{ID: GitHubID("golang/go", i+1), Source: SourceGitHub, Repo: "golang/go", Number: i + 1,
@@ -141,10 +144,14 @@ func TestStaleAnalysis(t *testing.T) {
 		t.Fatalf("new index: Analysis %d, Stale %v", x.Analysis(), x.Stale())
 	}
 	// An index of the first release records no version.
-	if err := x.b.DeleteInternal(analysisKey); err != nil {
+	b, err := x.acquire()
+	if err != nil {
 		t.Fatal(err)
 	}
-	x.Close()
+	if err := b.DeleteInternal(analysisKey); err != nil {
+		t.Fatal(err)
+	}
+	x.release()
 	for _, ro := range []bool{false, true} {
 		x, err = Open(path, ro)
 		if err != nil {

@@ -15,6 +15,11 @@ import (
 //
 // Call it between transactions, never while one is open in this process.
 func (s *Store) ReleaseMemory() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return // closed: nothing is mapped
+	}
 	var size int64
 	s.db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil })
 	info := s.db.Info()
