@@ -35,6 +35,7 @@ type Config struct {
 	Briefing   Briefing     `toml:"briefing"`
 	SLA        SLA          `toml:"sla"`
 	Matching   Matching     `toml:"matching"`
+	Digest     Digest       `toml:"digest"`
 
 	clientsLine int // the line setting clients, 0 if it is not set
 }
@@ -107,6 +108,14 @@ type SLA struct {
 	Platinum Duration `toml:"platinum"` // response time of the tier; default Response
 	Gold     Duration `toml:"gold"`
 	Silver   Duration `toml:"silver"`
+}
+
+// Digest schedules the periodic digests to clients.
+type Digest struct {
+	// Every is "quarter" or "month": the briefing says when a client's
+	// digest for the last period is due. Empty: digests are not scheduled
+	// ('reciprocal digest' still writes them, by quarter).
+	Every string `toml:"every"`
 }
 
 // Matching tunes the matcher.
@@ -356,6 +365,11 @@ func (c *Config) validate(data []byte) error {
 		}
 	}
 	c.clientsLine = lines.keyLine([]string{"clients"})
+	switch c.Digest.Every {
+	case "", "quarter", "month":
+	default:
+		bad([]string{"digest", "every"}, "digest every %q: want \"quarter\" or \"month\"", c.Digest.Every)
+	}
 	if _, _, err := parseClock(c.Briefing.At); err != nil {
 		bad([]string{"briefing", "at"}, "briefing at %q: %v", c.Briefing.At, err)
 	}

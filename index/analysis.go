@@ -34,6 +34,11 @@ import (
 //     plural acronym stays whole ("ClientCAs" is client, cas). Digits
 //     belong to the word before them ("P256", "Ed25519", "sha256Hash" is
 //     sha256, hash).
+//   - Two or three words joined by "-", "." or "/" also yield the joined
+//     word: "P-256" finds "P256", "HTTP/2" finds "http2", "ML-KEM" finds
+//     "MLKEM".
+//   - A word after a version number is a word of its own: "go15vendor" is
+//     go15, vendor.
 //   - An apostrophe between letters is part of the word, so that "Let's"
 //     and "don't" are handled by the possessive and stop-word filters.
 //
@@ -48,7 +53,7 @@ const AnalyzerName = "reciprocal-go"
 // changes whenever the analyzer, the mapping or the derived fields change
 // in a way that needs the index rebuilt; an index recording another version
 // (or none: version 1 was Bleve's English analyzer) is stale.
-const AnalysisVersion = 3
+const AnalysisVersion = 4
 
 const tokenizerName = "reciprocal-go"
 
@@ -79,6 +84,23 @@ type goTokenizer struct{}
 func (goTokenizer) Tokenize(input []byte) analysis.TokenStream {
 	var out analysis.TokenStream
 	pos := 1
+	var compound [][2]int // the runs of the current compound ("P-256")
+	compoundPos := 0
+	flush := func() {
+		if n := len(compound); n >= 2 && n <= maxCompound {
+			var joined []byte
+			for _, r := range compound {
+				joined = append(joined, input[r[0]:r[1]]...)
+			}
+			if len(joined) <= maxJoined {
+				out = append(out, &analysis.Token{
+					Term: joined, Start: compound[0][0], End: compound[n-1][1],
+					Position: compoundPos, Type: analysis.AlphaNumeric,
+				})
+			}
+		}
+		compound = compound[:0]
+	}
 	i := 0
 	for i < len(input) {
 		r, n := utf8.DecodeRune(input[i:])
@@ -102,6 +124,13 @@ func (goTokenizer) Tokenize(input []byte) analysis.TokenStream {
 			}
 			break
 		}
+		// A run joined to the one before by one of "-./" continues
+		// its compound.
+		if len(compound) == 0 || compound[len(compound)-1][1]+1 != start || !isJoiner(input[start-1]) {
+			flush()
+			compoundPos = pos
+		}
+		compound = append(compound, [2]int{start, i})
 		word := input[start:i]
 		typ := analysis.AlphaNumeric
 		if allDigits(word) {
@@ -121,8 +150,21 @@ func (goTokenizer) Tokenize(input []byte) analysis.TokenStream {
 		}
 		pos += len(parts)
 	}
+	flush()
 	return out
 }
+
+// Compounds of two or three words joined by one of "-./" ("P-256",
+// "HTTP/2", "go.work", "x/crypto/ssh") also yield the words joined
+// ("p256", "http2"), at the position of the first, so that the two ways of
+// writing a name find each other. Longer compounds (URLs, file paths) do
+// not.
+const (
+	maxCompound = 3
+	maxJoined   = 24
+)
+
+func isJoiner(c byte) bool { return c == '-' || c == '.' || c == '/' }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
@@ -157,10 +199,20 @@ func camelParts(word []byte) [][2]int {
 	}
 	lower := func(i int) bool { return i < len(rs) && (unicode.IsLower(rs[i].r) || unicode.IsDigit(rs[i].r)) }
 	upper := func(i int) bool { return i >= 0 && i < len(rs) && unicode.IsUpper(rs[i].r) }
+	letters := func(i int) int { // lower-case letters from i on
+		n := 0
+		for ; i < len(rs) && unicode.IsLower(rs[i].r); i++ {
+			n++
+		}
+		return n
+	}
 	var cuts []int // rune indexes where a new word starts
 	for i := 1; i < len(rs); i++ {
 		switch {
 		case upper(i) && lower(i-1):
+			cuts = append(cuts, i)
+		case unicode.IsDigit(rs[i-1].r) && letters(i) >= 3:
+			// "go15vendor", "sha256sum": a word after a version.
 			cuts = append(cuts, i)
 		case upper(i) && upper(i-1) && lower(i+1) && unicode.IsLetter(rs[i+1].r):
 			// "HTTPServer": S starts a word, unless "s" alone makes an

@@ -400,3 +400,29 @@ func (l lineWatcher) Write(p []byte) (int, error) {
 	l.see(string(p))
 	return l.w.Write(p)
 }
+
+// TermShare returns the share of indexed items whose text (title, body or
+// comments) holds the analyzed term: 0 for a term no item holds, 1 for one
+// every item holds. It reads the term dictionary, so it costs the same
+// whatever the index's size.
+func (x *Index) TermShare(term string) (float64, error) {
+	adv, err := x.b.Advanced()
+	if err != nil {
+		return 0, fmt.Errorf("index: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return 0, fmt.Errorf("index: %w", err)
+	}
+	defer r.Close()
+	n, err := r.DocCount()
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	tfr, err := r.TermFieldReader(context.Background(), []byte(term), allField, false, false, false)
+	if err != nil {
+		return 0, fmt.Errorf("index: %w", err)
+	}
+	defer tfr.Close()
+	return float64(tfr.Count()) / float64(n), nil
+}

@@ -88,6 +88,11 @@ func (doc) BleveType() string { return docType }
 var stripMarks = strings.NewReplacer(markStart, "", markEnd, "")
 
 func newDoc(it *Item) doc {
+	if len(it.Title) > MaxTitle || len(it.Body) > MaxBody || len(it.Comments) > MaxComments {
+		b := *it
+		b.Bound()
+		it = &b
+	}
 	var tree []string
 	for _, p := range it.Packages {
 		tree = append(tree, pkgpath.Ancestors(p)...)

@@ -248,3 +248,19 @@ func onTitle(q query.Query, boost float64) query.Query {
 	}
 	return nil
 }
+
+// A Term is an analyzed term of a text and its position.
+type Term struct {
+	Term     string
+	Position int
+}
+
+// AnalyzePositions returns the terms the index holds for text, with their
+// positions: terms at consecutive positions stand next to each other.
+func AnalyzePositions(text string) []Term {
+	var out []Term
+	for _, t := range analyzer().Analyze([]byte(text)) {
+		out = append(out, Term{string(t.Term), t.Position})
+	}
+	return out
+}

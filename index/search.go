@@ -36,6 +36,10 @@ type Request struct {
 	Sort     string // "relevance" (default) or "updated"
 	Limit    int    // default 20
 	Offset   int
+	// After asks for the hits that sort after a hit of an earlier page
+	// (its Hit.After), instead of an Offset: a deep page then costs no
+	// more memory than the first.
+	After []string
 	// Highlight asks for snippets with the matched terms marked.
 	Highlight bool
 }
@@ -65,6 +69,9 @@ type Hit struct {
 	Snippet  Snippet   `json:"snippet,omitempty"`
 	// Terms are the analyzed query terms found in the item, per field.
 	Terms map[string][]string `json:"terms,omitempty"`
+	// After is the hit's place in the sort order: Request.After for the
+	// next page.
+	After []string `json:"-"`
 }
 
 // A Result is the answer to a Request.
@@ -268,6 +275,9 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 		limit = 20
 	}
 	sr := bleve.NewSearchRequestOptions(final, limit, req.Offset, false)
+	if len(req.After) > 0 {
+		sr.SearchAfter = req.After
+	}
 	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels, FieldRoutine}
 	switch req.Sort {
 	case "", SortRelevance:
@@ -290,7 +300,7 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 }
 
 func hitFrom(m *search.DocumentMatch) Hit {
-	h := Hit{ID: m.ID, Score: m.Score}
+	h := Hit{ID: m.ID, Score: m.Score, After: m.Sort}
 	str := func(k string) string { s, _ := m.Fields[k].(string); return s }
 	strs := func(k string) []string {
 		switch v := m.Fields[k].(type) {

@@ -4,9 +4,9 @@
 // The input is a Briefing: what one day's e-mail reports, in the order the
 // maintainer reads it (open SLA requests, vulnerabilities in their SLA
 // window, consult prompts grouped by client, proposals changing stage, then
-// the health of the syncs). It is
-// plain data, filled by whoever gathers it (the command line, from the store
-// and the prompt queue); notify does not know where it comes from.
+// the health of the syncs). It is plain data, filled by whoever gathers it
+// (package notify/report, from the store and the prompt queue); notify does
+// not know where it comes from.
 //
 // Compose turns a Briefing into a MIME message (text and HTML alternatives).
 // The Outbox keeps each day's message in the store from the moment it is
@@ -49,6 +49,16 @@ type Briefing struct {
 	// HistoryRecorded is how many older matches a first run recorded as
 	// history instead of prompting for them.
 	HistoryRecorded int
+
+	// Digests are the clients' periodic digests due and not sent yet.
+	Digests []DigestDue
+}
+
+// A DigestDue is a client's digest for a period that ended, not sent yet.
+type DigestDue struct {
+	Client  string // name
+	Period  string // 2026-Q3
+	Command string // what writes it: reciprocal digest acme --period 2026-Q3
 }
 
 // An SLARequest is a client's request for help about a vulnerability,
@@ -206,7 +216,7 @@ func (b *Briefing) Failing() []SourceHealth {
 // source syncing.
 func (b *Briefing) Empty() bool {
 	return len(b.Requests) == 0 && len(b.Vulns) == 0 && b.PromptCount() == 0 && len(b.StageChanges) == 0 &&
-		b.HistoryRecorded == 0 && len(b.Failing()) == 0
+		b.HistoryRecorded == 0 && len(b.Failing()) == 0 && len(b.Digests) == 0
 }
 
 // tierRank orders tiers: platinum first, then gold, silver and anything

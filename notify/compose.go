@@ -234,6 +234,7 @@ func subject(b *Briefing, day Date) string {
 	count(len(b.StageChanges), "stage change", "stage changes")
 	count(len(b.Failing()), "source failing to sync", "sources failing to sync")
 	count(b.HistoryRecorded, "past match recorded", "past matches recorded")
+	count(len(b.Digests), "digest due", "digests due")
 	what := strings.Join(parts, ", ")
 	if what == "" {
 		what = "nothing needs you today"
@@ -255,6 +256,7 @@ type view struct {
 	Vulns    []vulnView
 	Clients  []clientView
 	Stages   []stageView
+	Digests  []DigestDue
 	Health   []healthView
 	SyncOK   string // one line when every source is syncing
 }
@@ -380,6 +382,9 @@ func newView(b *Briefing, day Date, now time.Time, opts Options) *view {
 		}
 	}
 
+	for _, dd := range b.Digests {
+		v.Digests = append(v.Digests, DigestDue{Client: oneLine(dd.Client), Period: oneLine(dd.Period), Command: oneLine(dd.Command)})
+	}
 	for _, r := range b.Requests {
 		left := r.Deadline.Sub(now)
 		v.Requests = append(v.Requests, requestView{

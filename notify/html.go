@@ -113,6 +113,15 @@ var htmlTemplate = template.Must(template.New("briefing").Parse(`<!DOCTYPE html>
 {{- end}}
 {{- end}}
 
+{{- with .Digests}}
+<h2 style="font-size:16px;margin:24px 0 8px;text-transform:uppercase;letter-spacing:0.04em;">Digests due</h2>
+<ul style="margin:0;padding-left:20px;">
+{{- range .}}
+<li><strong>{{.Client}}</strong>: the {{.Period}} digest (<code>{{.Command}}</code>)</li>
+{{- end}}
+</ul>
+{{- end}}
+
 <div style="margin-top:24px;padding-top:8px;border-top:1px solid #d0d7de;font-size:13px;color:#57606a;">
 {{- with .SyncOK}}
 <div>Sync: {{.}}</div>

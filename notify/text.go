@@ -205,6 +205,13 @@ func renderText(v *view) string {
 		}
 	}
 
+	if len(v.Digests) > 0 {
+		heading("DIGESTS DUE")
+		for _, d := range v.Digests {
+			line("* ", d.Client, ": the ", d.Period, " digest (", d.Command, ")")
+		}
+	}
+
 	line()
 	line("-- ")
 	if v.SyncOK != "" {

@@ -48,6 +48,7 @@ func (n *Normalizer) Item(tx *store.Tx, rec store.Record) (index.Item, error) {
 	if it.ID != rec.ID {
 		return index.Item{}, fmt.Errorf("item %s: stored JSON describes %s", rec.ID, it.ID)
 	}
+	it.Bound() // what is indexed, matched and shown is bounded; the raw JSON stays whole
 	it.Routine = index.Routine(&it)
 	return it, nil
 }
@@ -207,7 +208,7 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 				return err
 			}
 			return tx.Since(from, func(rec store.Record) error {
-				if b.Len()+len(bad) >= indexBatchSize || bytes >= indexBatchBytes {
+				if b.Len() >= indexBatchSize || bytes >= indexBatchBytes {
 					full = true
 					return errBatchFull
 				}
@@ -215,7 +216,12 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 				last = rec.Seq
 				it, err := d.Norm.Item(tx, rec)
 				if err != nil {
+					// Not indexed, and an older version that was is
+					// removed: whatever reads the index (search, the
+					// matcher, the SLA) never meets a record that
+					// cannot be normalized.
 					bad = append(bad, Quarantined{ID: rec.ID, Source: rec.Source, Seq: rec.Seq, Err: err.Error()})
+					b.Delete(rec.ID)
 					return nil
 				}
 				if q != nil && q.Get([]byte(rec.ID)) != nil {
@@ -237,7 +243,7 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 		for _, q := range bad {
 			slog.Warn("quarantined a stored record that cannot be normalized", "item", q.ID, "err", q.Err)
 		}
-		n += b.Len()
+		n += b.Len() - len(bad) // the quarantined are deletions
 		// The batch is read: drop the store pages it touched, so that a
 		// first indexing of millions of objects does not keep the whole
 		// store file resident.
@@ -385,11 +391,12 @@ func (d *Data) Related(id string) (string, []Related, error) {
 				return err
 			}
 			if ok {
-				it, err := d.Norm.Item(tx, rec)
-				if err != nil {
-					return err
+				r.Stored = true
+				if it, err := d.Norm.Item(tx, rec); err == nil {
+					r.Kind, r.Title, r.State = it.Kind, it.Title, it.State
+				} else {
+					r.Title = "(quarantined: its stored JSON cannot be normalized)"
 				}
-				r.Kind, r.Title, r.State, r.Stored = it.Kind, it.Title, it.State, true
 			}
 			out = append(out, r)
 		}

@@ -11,15 +11,14 @@ import (
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
 	"github.com/reciprocal-access/reciprocal/notify/alert"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
 )
 
 // mailbox returns the mailbox of d (alerts, notes, digests), on the
 // commands' clock.
 func (a *app) mailbox(d *watcher.Data) *notify.Mailbox {
-	mb := notify.NewMailbox(d.Store)
-	mb.Now = a.clockFunc()
-	return mb
+	return (&report.Env{Data: d, Now: a.clock}).Mailbox()
 }
 
 // sendAlerts is the alert step of a pass: with [smtp] set, it e-mails the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/outfile"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -32,9 +33,34 @@ type app struct {
 
 	srcOpts sourceOptions // how sources are built (the demo points them at its servers)
 
-	// clock, if set, is the time for every command (the demo's simulated
-	// days); otherwise RECIPROCAL_NOW, otherwise the real time.
+	// clock is the one clock of every command: the real time, or
+	// RECIPROCAL_NOW (see clockFromEnv); tests and the demo (its simulated
+	// days) set their own.
 	clock func() time.Time
+}
+
+// now returns the current time on the commands' clock.
+func (a *app) now() time.Time { return a.clock() }
+
+// nowEnv names the environment variable that stops the clock.
+const nowEnv = "RECIPROCAL_NOW"
+
+// clockFromEnv returns the commands' clock: the real time, or the time
+// RECIPROCAL_NOW says (RFC 3339, or a day, meaning its midnight UTC), for
+// tests and demonstrations. A value it cannot read is an error, never a
+// silent fall back to the real time.
+func clockFromEnv() (func() time.Time, error) {
+	s := os.Getenv(nowEnv)
+	if s == "" {
+		return time.Now, nil
+	}
+	for _, layout := range []string{time.RFC3339, time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return func() time.Time { return t }, nil
+		}
+	}
+	return nil, withHint(fmt.Errorf("%s=%q: want a time like 2026-09-01T09:00:00Z (RFC 3339) or a day like 2026-09-01", nowEnv, s),
+		"unset "+nowEnv+" to use the real time")
 }
 
 // configPath returns the configuration file to read and whether the user
@@ -174,6 +200,21 @@ func (a *app) dataError(d *watcher.Data, err error) (*watcher.Data, error) {
 		return nil, withHint(err, "run 'reciprocal sync' to fetch from the trackers, 'reciprocal import FILE' to load JSON Lines, or 'reciprocal demo' to try it out")
 	}
 	return nil, err
+}
+
+// reports returns the report builder over d (nil when there is no data
+// yet). Without profiles (they are invalid) it returns their error, unless
+// lenient, when the reports that can go on without them say so instead.
+func (a *app) reports(d *watcher.Data, lenient bool) (*report.Env, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := a.profiles()
+	if err != nil && !lenient {
+		return nil, err
+	}
+	return &report.Env{Data: d, Config: cfg, Profiles: profiles, ProfilesErr: err, Now: a.clock}, nil
 }
 
 // version returns the module version from the build information.

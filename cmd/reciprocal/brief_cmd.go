@@ -13,16 +13,13 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
 )
 
 func init() {
 	commands = append(commands, (*app).briefCommand)
 }
-
-// now is the clock of the commands unless RECIPROCAL_NOW is set; tests
-// replace it.
-var now = time.Now
 
 func (a *app) briefCommand() *cobra.Command {
 	var (
@@ -86,13 +83,14 @@ running brief often from cron.`,
 			}
 			defer d.Close()
 
-			t, err := a.now()
-			if err != nil {
-				return err
-			}
+			t := a.now()
 			if !send {
 				day := notify.ScheduleOf(cfg).Today(t)
-				b, err := a.buildBriefing(d, day, t)
+				rep, err := a.reports(d, false)
+				if err != nil {
+					return err
+				}
+				b, err := rep.Briefing(day)
 				if err != nil {
 					return err
 				}
@@ -171,7 +169,11 @@ func (a *app) deliver(ctx context.Context, d *watcher.Data, t time.Time, ifDue b
 	}
 	opts := a.composeOptions(cfg)
 	compose := func() (*notify.Message, error) {
-		b, err := a.buildBriefing(d, day, t)
+		rep, err := a.reports(d, false)
+		if err != nil {
+			return nil, err
+		}
+		b, err := rep.Briefing(day)
 		if err != nil {
 			return nil, err
 		}
@@ -198,9 +200,7 @@ func (a *app) deliver(ctx context.Context, d *watcher.Data, t time.Time, ifDue b
 
 // outbox returns the briefing outbox of d, on the commands' clock.
 func (a *app) outbox(d *watcher.Data) *notify.Outbox {
-	ob := notify.NewOutbox(d.Store)
-	ob.Now = a.clockFunc()
-	return ob
+	return (&report.Env{Data: d, Now: a.clock}).Outbox()
 }
 
 // composeOptions returns how briefings are composed.

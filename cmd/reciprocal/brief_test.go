@@ -32,7 +32,8 @@ type briefEnv struct {
 	data    string
 	server  *mailServer
 	rome    *time.Location
-	failing bool // a source whose last sync failed is recorded
+	failing bool      // a source whose last sync failed is recorded
+	now     time.Time // the commands' clock
 }
 
 func newBriefEnv(t *testing.T, withSMTP bool, extra string) *briefEnv {
@@ -53,9 +54,7 @@ func newBriefEnv(t *testing.T, withSMTP bool, extra string) *briefEnv {
 		t.Fatal(err)
 	}
 	// 09:00 on Tuesday 24 November 2026 in Rome.
-	old := now
-	now = func() time.Time { return time.Date(2026, 11, 24, 9, 0, 0, 0, e.rome) }
-	t.Cleanup(func() { now = old })
+	e.now = time.Date(2026, 11, 24, 9, 0, 0, 0, e.rome)
 	return e
 }
 
@@ -92,7 +91,8 @@ func (e *briefEnv) run(args ...string) (code int, stdout, stderr string) {
 	e.t.Helper()
 	var out, errb bytes.Buffer
 	args = append([]string{"--config", e.config, "--data", e.data}, args...)
-	code = run(args, strings.NewReader(""), &out, &errb)
+	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, clock: func() time.Time { return e.now }}
+	code = a.run(context.Background(), args)
 	return code, out.String(), errb.String()
 }
 
@@ -230,12 +230,12 @@ func TestBriefSend(t *testing.T) {
 func TestBriefIfDue(t *testing.T) {
 	e := newBriefEnv(t, true, "")
 	e.seed()
-	now = func() time.Time { return time.Date(2026, 11, 24, 7, 30, 0, 0, e.rome) }
+	e.now = time.Date(2026, 11, 24, 7, 30, 0, 0, e.rome)
 	stdout, _ := e.mustRun(0, "brief", "--if-due")
 	if !strings.Contains(stdout, "briefing for 2026-11-24: not due until Tue 24 Nov 08:00 CET") || e.server.count() != 0 {
 		t.Errorf("before 08:00: %q, %d sent", stdout, e.server.count())
 	}
-	now = func() time.Time { return time.Date(2026, 11, 24, 8, 1, 0, 0, e.rome) }
+	e.now = time.Date(2026, 11, 24, 8, 1, 0, 0, e.rome)
 	stdout, _ = e.mustRun(0, "brief", "--if-due")
 	if !strings.Contains(stdout, "sent the briefing") || e.server.count() != 1 {
 		t.Errorf("after 08:00: %q, %d sent", stdout, e.server.count())
@@ -258,7 +258,7 @@ func TestBriefSendFailures(t *testing.T) {
 	}
 
 	// Tomorrow the server refuses for good.
-	now = func() time.Time { return time.Date(2026, 11, 25, 9, 0, 0, 0, e.rome) }
+	e.now = time.Date(2026, 11, 25, 9, 0, 0, 0, e.rome)
 	e.server.set(&smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Message rejected"})
 	_, stderr = e.mustRun(1, "brief")
 	if !strings.Contains(stderr, "the server refused the message (DATA): 554 5.7.1 Message rejected") ||

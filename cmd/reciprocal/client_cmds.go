@@ -14,6 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/engagement"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/match"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
@@ -34,15 +37,6 @@ func (a *app) openDataIfAny() (*watcher.Data, error) {
 	return d, err
 }
 
-// clientSummary is a client in 'reciprocal clients --json'.
-type clientSummary struct {
-	ID       string              `json:"id"`
-	Name     string              `json:"name"`
-	Tier     string              `json:"tier"`
-	Concerns []string            `json:"concerns"`
-	Prompts  map[queue.State]int `json:"prompts"`
-}
-
 func (a *app) clientsCommand() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
@@ -54,56 +48,21 @@ of their prompts are open, snoozed, done and history.`,
 		Example: "  reciprocal clients",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			profiles, err := a.profiles()
+			rep, err := a.reports(nil, false)
 			if err != nil {
 				return err
 			}
-			now, err := a.now()
-			if err != nil {
+			if rep.Data, err = a.openDataIfAny(); err != nil {
 				return err
 			}
-			counts := map[string]map[queue.State]int{}
-			d, err := a.openDataIfAny()
+			if rep.Data != nil {
+				defer rep.Data.Close()
+			}
+			out, err := rep.Clients()
 			if err != nil {
 				return err
-			}
-			if d != nil {
-				defer d.Close()
-				err := d.Store.View(func(tx *store.Tx) error {
-					for _, p := range profiles {
-						n := map[queue.State]int{}
-						err := queue.ForClient(tx, p.ID, func(pr *queue.Prompt) error {
-							if p.Concern(pr.Concern) != nil {
-								n[pr.StateAt(now)]++
-							}
-							return nil
-						})
-						if err != nil {
-							return err
-						}
-						counts[p.ID] = n
-					}
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-			}
-			var out []clientSummary
-			for _, p := range profiles {
-				s := clientSummary{ID: p.ID, Name: p.Name, Tier: p.Tier, Prompts: counts[p.ID]}
-				if s.Prompts == nil {
-					s.Prompts = map[queue.State]int{}
-				}
-				for _, c := range p.Concerns {
-					s.Concerns = append(s.Concerns, c.ID)
-				}
-				out = append(out, s)
 			}
 			if asJSON {
-				if out == nil {
-					out = []clientSummary{}
-				}
 				return a.printJSON(out)
 			}
 			if len(out) == 0 {
@@ -124,85 +83,54 @@ of their prompts are open, snoozed, done and history.`,
 	return c
 }
 
-// consultation is something done with a prompt, for the client view.
-type consultation struct {
-	At      time.Time `json:"at"`
-	Action  string    `json:"action"`
-	Note    string    `json:"note,omitempty"`
-	Prompt  string    `json:"prompt"`
-	Concern string    `json:"concern"`
-	Item    string    `json:"item"`
-	Title   string    `json:"title"`
-}
-
 func (a *app) clientCommand() *cobra.Command {
 	var (
-		asJSON bool
-		limit  int
+		asJSON, log bool
+		limit       int
+		since       string
 	)
 	c := &cobra.Command{
-		Use:   "client ID",
+		Use:   "client ID [--log [--since DAY]] [--json]",
 		Short: "Show a client: profile, consultations and history matches",
 		Long: `Client shows a client's profile, every consultation you recorded (prompts
 marked done, with their notes, and dismissed), newest first, and the history
 matches: items matched when a concern was first evaluated that were older than
-the look-back window.`,
-		Example: "  reciprocal client acme",
+the look-back window.
+
+--log prints the engagement record instead: every consultation (a prompt
+marked done, with its note), SLA request and its answer time, alert, note and
+digest sent, oldest first, and a summary line; --since limits it to events on
+or after a day.`,
+		Example: "  reciprocal client acme\n  reciprocal client acme --log --since 2026-10-01",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit <= 0 {
 				return usagef("-n %d: want a positive number", limit)
 			}
-			profiles, err := a.profiles()
+			rep, err := a.reports(nil, false)
 			if err != nil {
 				return err
 			}
-			p := profiles.Client(args[0])
-			if p == nil {
-				return unknownClient(args[0], profiles)
+			if rep.Profiles.Client(args[0]) == nil {
+				return unknownClient(args[0], rep.Profiles)
 			}
-			now, err := a.now()
+			if log {
+				return a.clientLog(rep.Profiles.Client(args[0]), rep.Profiles, since, asJSON)
+			}
+			if since != "" {
+				return usagef("--since goes with --log")
+			}
+			if rep.Data, err = a.openDataIfAny(); err != nil {
+				return err
+			}
+			if rep.Data != nil {
+				defer rep.Data.Close()
+			}
+			h, err := rep.Client(args[0])
 			if err != nil {
 				return err
 			}
-			var (
-				cons    []consultation
-				history []*queue.Prompt
-				counts  = map[string]map[queue.State]int{}
-			)
-			d, err := a.openDataIfAny()
-			if err != nil {
-				return err
-			}
-			if d != nil {
-				defer d.Close()
-				err := d.Store.View(func(tx *store.Tx) error {
-					return queue.ForClient(tx, p.ID, func(pr *queue.Prompt) error {
-						if p.Concern(pr.Concern) == nil {
-							return nil
-						}
-						if counts[pr.Concern] == nil {
-							counts[pr.Concern] = map[queue.State]int{}
-						}
-						counts[pr.Concern][pr.StateAt(now)]++
-						for _, ev := range pr.Log {
-							if ev.Action == queue.ActionDone || ev.Action == queue.ActionDismissed {
-								cons = append(cons, consultation{At: ev.At, Action: ev.Action, Note: ev.Note, Prompt: pr.ID,
-									Concern: pr.Concern, Item: pr.Item.ID, Title: pr.Item.Title})
-							}
-						}
-						if pr.State == queue.History {
-							history = append(history, pr)
-						}
-						return nil
-					})
-				})
-				if err != nil {
-					return err
-				}
-			}
-			sort.SliceStable(cons, func(i, j int) bool { return cons[i].At.After(cons[j].At) })
-			sort.SliceStable(history, func(i, j int) bool { return history[i].Item.Updated.After(history[j].Item.Updated) })
+			p, cons, history, withdrawn, counts := h.Profile, h.Consultations, h.History, h.Withdrawn, h.Counts
 			if asJSON {
 				type hist struct {
 					Prompt  string         `json:"prompt"`
@@ -210,13 +138,20 @@ the look-back window.`,
 					Item    queue.ItemInfo `json:"item"`
 					Reasons queue.Reasons  `json:"reasons"`
 				}
+				type wd struct {
+					Prompt  string         `json:"prompt"`
+					Concern string         `json:"concern"`
+					Item    queue.ItemInfo `json:"item"`
+					Note    string         `json:"note"`
+				}
 				out := struct {
 					*configs.Profile
-					Consultations []consultation `json:"consultations"`
-					History       []hist         `json:"history"`
-				}{Profile: p, Consultations: cons, History: []hist{}}
-				if out.Consultations == nil {
-					out.Consultations = []consultation{}
+					Consultations []report.Consultation `json:"consultations"`
+					History       []hist                `json:"history"`
+					Withdrawn     []wd                  `json:"withdrawn"`
+				}{Profile: p, Consultations: cons, History: []hist{}, Withdrawn: []wd{}}
+				for _, w := range withdrawn {
+					out.Withdrawn = append(out.Withdrawn, wd{w.ID, w.Concern, w.Item, withdrawnNote(w)})
 				}
 				for _, h := range history {
 					out.History = append(out.History, hist{h.ID, h.Concern, h.Item, h.Reasons})
@@ -243,8 +178,14 @@ the look-back window.`,
 				fmt.Fprintf(w, "    %s\n", oneLine(c.Summary))
 				fmt.Fprintf(w, "    %s\n", describeConcern(&c))
 				n := counts[c.ID]
-				fmt.Fprintf(w, "    prompts: %d open, %d snoozed, %d done, %d dismissed, %d history\n",
+				line := fmt.Sprintf("    prompts: %d open, %d snoozed, %d done, %d dismissed, %d history",
 					n[queue.Open], n[queue.Snoozed], n[queue.Done], n[queue.Dismissed], n[queue.History])
+				for _, s := range []queue.State{queue.Withdrawn, queue.Merged} {
+					if n[s] > 0 {
+						line += fmt.Sprintf(", %d %s", n[s], s)
+					}
+				}
+				fmt.Fprintln(w, line)
 			}
 			fmt.Fprintf(w, "\nconsultations (newest first):\n")
 			if len(cons) == 0 {
@@ -256,6 +197,12 @@ the look-back window.`,
 					note = ": " + oneLine(c.Note)
 				}
 				fmt.Fprintf(w, "  %s  %-9s %s  %s  %s%s\n", c.At.In(loc).Format("2006-01-02 15:04"), c.Action, c.Prompt, c.Concern, c.Item, note)
+			}
+			if len(withdrawn) > 0 {
+				fmt.Fprintf(w, "\nwithdrawn (open, never acted on, and no longer matched after an edit of their concern):\n")
+				for _, pr := range withdrawn {
+					fmt.Fprintf(w, "  %s  %-24s %s  %s  (%s)\n", pr.ID, pr.Concern, pr.Item.ID, oneLine(pr.Item.Title), withdrawnNote(pr))
+				}
 			}
 			fmt.Fprintf(w, "\nhistory matches (older than the look-back when first matched; newest first):\n")
 			if len(history) == 0 {
@@ -272,6 +219,8 @@ the look-back window.`,
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the client as JSON")
+	c.Flags().BoolVar(&log, "log", false, "print the engagement record")
+	c.Flags().StringVar(&since, "since", "", "with --log: only events on or after DAY (YYYY-MM-DD)")
 	c.Flags().IntVarP(&limit, "limit", "n", 20, "how many history matches to list")
 	return c
 }
@@ -371,6 +320,10 @@ trusting it, with the concern's prompts so far.`,
 			if err != nil {
 				return err
 			}
+			edits, err := match.PreviewEdits(cmd.Context(), d, profiles, a.now())
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(w, "index:    %d items\n", total)
 			for _, p := range profiles {
 				fmt.Fprintf(w, "\n%s  %s (%s)\n", p.ID, oneLine(p.Name), p.Tier)
@@ -386,6 +339,9 @@ trusting it, with the concern's prompts so far.`,
 					fmt.Fprintf(w, "    %s\n", describeConcern(c))
 					if s := status[match.ConcernID{Client: p.ID, Concern: c.ID}]; !s.Current {
 						fmt.Fprintf(w, "    new or changed: the next 'reciprocal match' evaluates it over the whole index\n")
+					}
+					if e := edits[match.ConcernID{Client: p.ID, Concern: c.ID}]; e != nil {
+						a.printEdit(e, top)
 					}
 					switch {
 					case res.Total == 0:
@@ -430,4 +386,97 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// printEdit says what the next match does about an edited concern.
+func (a *app) printEdit(e *match.EditPreview, top int) {
+	w := a.stdout
+	fmt.Fprintf(w, "    edited: the next 'reciprocal match' adds %s (%s) and withdraws %s\n",
+		plural(len(e.Adds), "item"), plural(e.NewTopics, "new prompt"), plural(len(e.Withdraws), "open prompt"))
+	for i, h := range e.Adds {
+		if i == top {
+			fmt.Fprintf(w, "      + … %d more\n", len(e.Adds)-top)
+			break
+		}
+		fmt.Fprintf(w, "      + %-26s %s\n", h.ID, oneLine(h.Title))
+	}
+	for i, p := range e.Withdraws {
+		if i == top {
+			fmt.Fprintf(w, "      - … %d more\n", len(e.Withdraws)-top)
+			break
+		}
+		fmt.Fprintf(w, "      - %s  %-26s %s\n", p.ID, p.Item.ID, oneLine(p.Item.Title))
+	}
+}
+
+// clientLog prints the engagement record of client p.
+func (a *app) clientLog(p *configs.Profile, profiles configs.Profiles, since string, asJSON bool) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	loc := cfg.Location()
+	from, err := parseDay(since, "--since")
+	if err != nil {
+		return err
+	}
+	if !from.IsZero() {
+		from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc)
+	}
+	pol, err := a.slaPolicy(profiles)
+	if err != nil {
+		return err
+	}
+	d, err := a.openDataIfAny()
+	if err != nil {
+		return err
+	}
+	rec := &engagement.Record{Client: p.ID, Name: p.Name, Events: []engagement.Event{}}
+	if d != nil {
+		defer d.Close()
+		if rec, err = engagement.Build(d.Store, pol, p, from); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		return a.printJSON(rec)
+	}
+	w := a.stdout
+	head := oneLine(p.Name) + " (" + p.ID + "): engagement record"
+	if rec.Since != "" {
+		head += " since " + rec.Since
+	}
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w)
+	for _, e := range rec.Events {
+		line := fmt.Sprintf("%s  %-12s  ", e.At.In(loc).Format("2006-01-02 15:04"), e.Kind)
+		switch e.Kind {
+		case engagement.Consultation:
+			line += oneLine(e.Ref) + " (" + oneLine(e.Concern) + "): " + oneLine(e.Title)
+		case engagement.Request:
+			line += e.Ref + " about " + oneLine(e.Title)
+			if e.Outside != "" {
+				line += ", outside the SLA: " + oneLine(e.Outside)
+			}
+		case engagement.Answer:
+			line += e.Ref + " about " + oneLine(e.Title) + ", in " + notify.FormatDuration(time.Duration(e.AnswerSeconds)*time.Second)
+			if e.Within != nil && !*e.Within {
+				line += " (late)"
+			}
+		case engagement.Alert:
+			line += oneLine(e.Ref)
+		default:
+			line += oneLine(e.Title)
+		}
+		fmt.Fprintln(w, line)
+		if e.Note != "" {
+			fmt.Fprintf(w, "%18s  %-12s  %s\n", "", "", "\""+oneLine(e.Note)+"\"")
+		}
+	}
+	if len(rec.Events) == 0 {
+		fmt.Fprintln(w, "nothing recorded yet")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, rec.Line)
+	return nil
 }

@@ -41,15 +41,33 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	setupLogging(stderr)
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	clock, err := clockFromEnv()
+	if err != nil {
+		return a.fail(nil, err)
+	}
+	a.clock = clock
+	return a.run(ctx, args)
+}
+
+// run runs the command line args on the app's clock and streams and returns
+// the exit code.
+func (a *app) run(ctx context.Context, args []string) int {
 	root := a.rootCommand()
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return a.exitCode
 	}
+	return a.fail(cmd, err)
+}
+
+// fail says what went wrong with the command cmd (nil before one ran) and
+// returns the exit code.
+func (a *app) fail(cmd *cobra.Command, err error) int {
+	stderr := a.stderr
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
 		fmt.Fprintf(stderr, "reciprocal: %v\n", err)

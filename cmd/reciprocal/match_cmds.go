@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -36,25 +35,6 @@ func (a *app) profiles() (configs.Profiles, error) {
 	return ps, nil
 }
 
-// now returns the current time. RECIPROCAL_NOW (RFC 3339, or a day)
-// replaces the clock, for tests and demonstrations.
-func (a *app) now() (time.Time, error) {
-	if a.clock != nil {
-		return a.clock(), nil
-	}
-	s := os.Getenv("RECIPROCAL_NOW")
-	if s == "" {
-		return now(), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("RECIPROCAL_NOW=%q: want a time like 2026-09-01T09:00:00Z or a day like 2026-09-01", s)
-}
-
 // begin loads the client profiles, reads the clock and opens the data
 // directory: how every command about prompts starts.
 func (a *app) begin(write bool) (*watcher.Data, configs.Profiles, time.Time, error) {
@@ -62,27 +42,12 @@ func (a *app) begin(write bool) (*watcher.Data, configs.Profiles, time.Time, err
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	now, err := a.now()
-	if err != nil {
-		return nil, nil, time.Time{}, err
-	}
+	now := a.now()
 	d, err := a.openData(write)
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
 	return d, profiles, now, nil
-}
-
-// clockFunc returns the commands' clock as a function, for packages that
-// take one. (a.now has checked RECIPROCAL_NOW by the time it is called.)
-func (a *app) clockFunc() func() time.Time {
-	return func() time.Time {
-		t, err := a.now()
-		if err != nil {
-			return time.Now()
-		}
-		return t
-	}
 }
 
 func (a *app) matchCommand() *cobra.Command {
@@ -186,6 +151,10 @@ func (a *app) printMatch(res *match.Result, profiles configs.Profiles) {
 	for _, p := range res.Merged {
 		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  is part of %s now: their topics joined\n", "merged", p.ID, names[p.Client], p.Concern, p.MergedInto)
 	}
+	for _, p := range res.Withdrawn {
+		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", "withdrawn", p.ID, oneLine(names[p.Client]), p.Concern, p.Item.ID, oneLine(p.Item.Title))
+		fmt.Fprintf(a.stdout, "%-9s %s  %s: it no longer matches\n", "", strings.Repeat(" ", len(p.ID)), withdrawnNote(p))
+	}
 	if res.Migrated > 0 {
 		fmt.Fprintf(a.stdout, "rewrote %s for topics (one prompt per client, concern and topic)\n", plural(res.Migrated, "prompt"))
 	}
@@ -233,4 +202,14 @@ func flatten(err error) []error {
 		}
 	}
 	return []error{err}
+}
+
+// withdrawnNote says why a prompt was withdrawn: "concern edited on DATE".
+func withdrawnNote(p *queue.Prompt) string {
+	for i := len(p.Log) - 1; i >= 0; i-- {
+		if p.Log[i].Action == queue.ActionWithdrawn {
+			return oneLine(p.Log[i].Note)
+		}
+	}
+	return "withdrawn"
 }

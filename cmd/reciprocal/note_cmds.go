@@ -163,10 +163,7 @@ server is unreachable; sending it again says when it was sent.`,
 				path, _ := a.configPath()
 				return withHint(errors.New("send: no [smtp] section in the configuration, so there is no way to send it"), smtpHint(path))
 			}
-			t, err := a.now()
-			if err != nil {
-				return err
-			}
+			t := a.now()
 			d, err := a.openData(true)
 			if err != nil {
 				return err

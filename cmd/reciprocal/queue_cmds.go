@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -69,10 +70,7 @@ all of it with 'reciprocal queue show ID'.`,
 			if client != "" && profiles.Client(client) == nil {
 				return unknownClient(client, profiles)
 			}
-			now, err := a.now()
-			if err != nil {
-				return err
-			}
+			now := a.now()
 			d, err := a.openData(false)
 			if err != nil {
 				return err
@@ -163,7 +161,7 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 		fmt.Fprintf(w, "  trigger:  %s  %s\n", e.Trigger.At.In(loc).Format("2006-01-02 15:04"), oneLine(e.Trigger.Description))
 	}
 	fmt.Fprintf(w, "  told:     %s\n", told(e))
-	fmt.Fprintf(w, "  why:      %s\n", oneLine(why(&e.Reasons)))
+	fmt.Fprintf(w, "  why:      %s\n", oneLine(report.Why(&e.Reasons)))
 	if e.MergedInto != "" {
 		fmt.Fprintf(w, "  merged:   its topic joined another: see %s\n", e.MergedInto)
 	}
@@ -177,7 +175,7 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 	if len(e.Members) > 1 {
 		for i := range e.Members {
 			m := &e.Members[i]
-			fmt.Fprintf(w, "  member:   %s  %s  (%s; %s)\n", m.Item.ID, oneLine(m.Item.Title), itemState(&m.Item), why(&m.Reasons))
+			fmt.Fprintf(w, "  member:   %s  %s  (%s; %s)\n", m.Item.ID, oneLine(m.Item.Title), itemState(&m.Item), report.Why(&m.Reasons))
 		}
 	}
 	if !e.ClockStart.IsZero() && e.State == queue.Open {
@@ -235,21 +233,6 @@ func told(e *queue.Entry) string {
 		s += " (" + oneLine(e.Concern.Via) + ")"
 	}
 	return s
-}
-
-// why says why an item matched: "packages crypto/tls; terms session, ticket".
-func why(r *queue.Reasons) string {
-	var parts []string
-	if len(r.Packages) > 0 {
-		parts = append(parts, "packages "+strings.Join(r.Packages, ", "))
-	}
-	if len(r.Terms) > 0 {
-		parts = append(parts, "terms "+strings.Join(r.Terms, ", "))
-	}
-	if len(parts) == 0 {
-		return "matched the concern's query"
-	}
-	return strings.Join(parts, "; ")
 }
 
 // promptArg checks a prompt ID argument: a malformed ID is an error (exit 1),
@@ -316,10 +299,7 @@ func (a *app) updatePrompt(arg, verb string, fn func(p *queue.Prompt, now time.T
 	if err != nil {
 		return err
 	}
-	now, err := a.now()
-	if err != nil {
-		return err
-	}
+	now := a.now()
 	d, err := a.openData(true)
 	if err != nil {
 		return err
@@ -375,10 +355,7 @@ briefing's time zone) or for a while; then it is open again.`,
 					return usagef("--until %q: want a day like 2026-12-01", until)
 				}
 				at = t
-				now, err := a.now()
-				if err != nil {
-					return err
-				}
+				now := a.now()
 				if at.Sub(now) > maxSnooze {
 					return usagef("--until %s: at most %dd (ten years) from now; to stop a prompt for good, dismiss it", until, maxSnooze/(24*time.Hour))
 				}

@@ -50,10 +50,7 @@ func (a *app) pass(ctx context.Context, brief bool) error {
 	if err != nil {
 		return err
 	}
-	t, err := a.now()
-	if err != nil {
-		return err
-	}
+	t := a.now()
 	d, err := a.openData(true)
 	if err != nil {
 		return err
@@ -61,7 +58,7 @@ func (a *app) pass(ctx context.Context, brief bool) error {
 	defer d.Close()
 
 	var errs []error
-	results, err := a.syncSources(ctx, d, "", source.Options{Now: a.clockFunc()})
+	results, err := a.syncSources(ctx, d, "", source.Options{Now: a.now})
 	for _, r := range results {
 		fmt.Fprintln(a.stdout, summarize(r))
 	}
@@ -145,7 +142,7 @@ func (a *app) watch(ctx context.Context, every time.Duration) error {
 		} else {
 			log.Info("pass done", "took", time.Since(start).Round(time.Millisecond))
 		}
-		t, _ := a.now()
+		t := a.now()
 		wait := every
 		if untilBrief := sched.Next(t).Sub(t); untilBrief > 0 && untilBrief < wait {
 			wait = untilBrief + time.Second

@@ -11,6 +11,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/index/pkgpath"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
 )
 
@@ -266,6 +267,6 @@ func (a *app) warnIndexLag(d *watcher.Data) {
 	if err != nil {
 		fmt.Fprintf(a.stderr, "reciprocal: %v\n", err)
 	} else if n > 0 {
-		fmt.Fprintf(a.stderr, "reciprocal: %s\n", indexLagMessage(n))
+		fmt.Fprintf(a.stderr, "reciprocal: %s\n", report.IndexLagMessage(n))
 	}
 }

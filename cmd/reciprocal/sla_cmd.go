@@ -10,6 +10,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/notify/sla"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -145,10 +146,7 @@ func (a *app) slaAnswerCommand() *cobra.Command {
 			if _, err := sla.ParseID(args[0]); err != nil {
 				return &usageError{err}
 			}
-			t, err := a.now()
-			if err != nil {
-				return err
-			}
+			t := a.now()
 			if at != "" {
 				if t, err = parseWhen("--at", at, cfg.Location()); err != nil {
 					return err
@@ -188,27 +186,6 @@ func answerSummary(r *sla.Request) string {
 	return s + ", " + notify.FormatDuration(r.Answered.Sub(r.Deadline)) + " late"
 }
 
-// slaRow is one request as 'sla list --json' prints it.
-type slaRow struct {
-	sla.Request
-	State string `json:"state"` // open, overdue, answered, outside
-	// LeftSeconds is the time left to answer an open request (negative
-	// when overdue).
-	LeftSeconds int64 `json:"left_seconds,omitempty"`
-}
-
-func slaState(r *sla.Request, t time.Time) string {
-	switch {
-	case !r.IsOpen():
-		return "answered"
-	case !r.Covered():
-		return "outside"
-	case r.Overdue(t):
-		return "overdue"
-	}
-	return "open"
-}
-
 func (a *app) slaListCommand() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
@@ -220,10 +197,7 @@ func (a *app) slaListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t, err := a.now()
-			if err != nil {
-				return err
-			}
+			t := a.now()
 			d, err := a.openData(false)
 			if err != nil {
 				return err
@@ -234,9 +208,9 @@ func (a *app) slaListCommand() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				rows := []slaRow{}
+				rows := []report.SLARow{}
 				for _, r := range rs {
-					row := slaRow{Request: r, State: slaState(&r, t)}
+					row := report.SLARow{Request: r, State: report.SLAState(&r, t)}
 					if r.IsOpen() && r.Covered() {
 						row.LeftSeconds = int64(r.Left(t) / time.Second)
 					}
@@ -267,7 +241,7 @@ func (a *app) slaListCommand() *cobra.Command {
 
 // slaStatus says where a request stands at t, in a line.
 func slaStatus(r *sla.Request, t time.Time, loc *time.Location) string {
-	switch slaState(r, t) {
+	switch report.SLAState(r, t) {
 	case "answered":
 		return "answered " + answerSummary(r)
 	case "outside":

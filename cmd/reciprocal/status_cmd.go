@@ -3,59 +3,17 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/reciprocal-access/reciprocal/index"
-	"github.com/reciprocal-access/reciprocal/notify"
-	"github.com/reciprocal-access/reciprocal/notify/sla"
-	"github.com/reciprocal-access/reciprocal/watcher"
-	"github.com/reciprocal-access/reciprocal/watcher/match"
-	"github.com/reciprocal-access/reciprocal/watcher/queue"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
 func init() {
 	commands = append(commands, (*app).statusCommand)
-}
-
-// failingTooLong is how long a source may fail before status asks for
-// attention.
-const failingTooLong = 24 * time.Hour
-
-// lagLimit is how many changed items status counts at most for the
-// matcher's lag: beyond it, status says "more than", and stays quick.
-const lagLimit = 100_000
-
-// statusReport is what 'reciprocal status --json' prints.
-type statusReport struct {
-	DataDir         string                  `json:"data_dir"`
-	Empty           bool                    `json:"empty"` // nothing imported or synced yet
-	Sources         []watcher.SourceStatus  `json:"sources"`
-	StoreBytes      int64                   `json:"store_bytes"`
-	IndexBytes      int64                   `json:"index_bytes"`
-	Items           map[string]int          `json:"items"` // by source
-	Comments        int                     `json:"comments"`
-	Indexed         uint64                  `json:"indexed"`
-	IndexLag        int                     `json:"index_lag"`                    // stored items the index does not reflect yet
-	IndexError      string                  `json:"index_error,omitempty"`        // why the index cannot be read
-	Quarantine      []watcher.Quarantined   `json:"quarantine"`                   // stored records that cannot be normalized
-	MatchLag        int                     `json:"match_lag"`                    // items changed since the last match
-	MatchLagAtLeast bool                    `json:"match_lag_at_least,omitempty"` // there are more than match_lag
-	Prompts         map[string]clientCounts `json:"prompts"`                      // open and snoozed prompts by client
-	SLA             []slaRow                `json:"sla"`                          // open SLA requests, earliest deadline first
-	Briefing        *notify.Status          `json:"briefing,omitempty"`
-	Attention       []string                `json:"attention"` // what needs a look; exit status 1 if any
-}
-
-type clientCounts struct {
-	Name    string `json:"name"`
-	Open    int    `json:"open"`
-	Snoozed int    `json:"snoozed"`
 }
 
 func (a *app) statusCommand() *cobra.Command {
@@ -95,149 +53,31 @@ health check from cron or a monitoring system.`,
 	return c
 }
 
-func (a *app) status() (*statusReport, error) {
-	cfg, err := a.config()
-	if err != nil {
-		return nil, err
-	}
-	t, err := a.now()
-	if err != nil {
+// status reports the health of the data directory.
+func (a *app) status() (*report.Status, error) {
+	if _, err := a.config(); err != nil {
 		return nil, err
 	}
 	dir, err := a.dataDir()
 	if err != nil {
 		return nil, err
 	}
-	rep := &statusReport{DataDir: dir, Items: map[string]int{}, Prompts: map[string]clientCounts{}, SLA: []slaRow{}, Attention: []string{}}
-	d, err := a.openStore(false) // the index's state is reported below
+	d, err := a.openStore(false) // the index's state is in the status
 	if errors.Is(err, store.ErrNoStore) {
-		rep.Empty = true
-		return rep, nil
+		return report.EmptyStatus(dir), nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
-
-	if rep.Sources, err = d.SyncStatuses(); err != nil {
-		return nil, err
-	}
-	for _, s := range rep.Sources {
-		if !s.FailingSince.IsZero() && t.Sub(s.FailingSince) > failingTooLong {
-			rep.Attention = append(rep.Attention, fmt.Sprintf("%s has been failing since %s: %s", s.Source, s.FailingSince.Format(time.RFC3339), s.LastError))
-		}
-	}
-	rep.StoreBytes = d.Store.Size()
-	rep.IndexBytes = index.DiskSize(filepath.Join(d.Dir, index.DirName))
-	err = d.Store.View(func(tx *store.Tx) error {
-		c, err := tx.Counts()
-		rep.Items, rep.Comments = c.Items, c.Comments
-		return err
-	})
+	rep, err := a.reports(d, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.indexStatus(d, rep); err != nil {
-		return nil, err
-	}
-	if rep.MatchLag, rep.MatchLagAtLeast, err = match.Lag(d.Store, lagLimit); err != nil {
-		return nil, err
-	}
-
-	// Prompts of the clients in the profiles; invalid profiles are worth
-	// a line but do not hide the rest.
-	if profiles, perr := a.profiles(); perr != nil {
-		rep.Attention = append(rep.Attention, "client profiles are invalid: run 'reciprocal check-config'")
-	} else {
-		es, err := queue.List(d.Store, profiles, queue.Filter{States: []queue.State{queue.Open, queue.Snoozed}}, t)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range profiles {
-			rep.Prompts[p.ID] = clientCounts{Name: p.Name}
-		}
-		for _, e := range es {
-			c := rep.Prompts[e.Client.ID]
-			if e.State == queue.Snoozed {
-				c.Snoozed++
-			} else {
-				c.Open++
-			}
-			rep.Prompts[e.Client.ID] = c
-		}
-	}
-
-	rs, err := sla.List(d.Store)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range sla.OpenRequests(rs) {
-		rep.SLA = append(rep.SLA, slaRow{Request: r, State: slaState(&r, t), LeftSeconds: int64(r.Left(t) / time.Second)})
-		if r.Overdue(t) {
-			rep.Attention = append(rep.Attention, fmt.Sprintf("SLA request %s (%s about %s) is overdue by %s: answer it, then 'reciprocal sla answer %s'",
-				r.ID, r.Client, r.Vuln, notify.FormatDuration(r.Left(t)), r.ID))
-		}
-	}
-
-	mail, err := a.mailbox(d).Entries("")
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range mail {
-		if e.State == notify.StateFailed {
-			rep.Attention = append(rep.Attention, fmt.Sprintf("the message %s (%s) was %s", e.Key, e.Subject, e.Describe(cfg.Location())))
-		}
-	}
-
-	bs, err := a.outbox(d).Status(notify.ScheduleOf(cfg), t)
-	if err != nil {
-		return nil, err
-	}
-	rep.Briefing = bs
-	if bs.Last != nil && bs.Last.State == notify.StateFailed {
-		rep.Attention = append(rep.Attention, fmt.Sprintf("the briefing for %s failed: %s; fix it, then 'reciprocal brief --resend %s'", bs.Last.Date, bs.Last.Describe(cfg.Location()), bs.Last.Date))
-	}
-	return rep, nil
+	return rep.Status()
 }
 
-// indexStatus fills in the index's part of the report: its size, how far it
-// lags the store, whether it can be read at all, and the quarantine.
-func (a *app) indexStatus(d *watcher.Data, rep *statusReport) error {
-	var err error
-	if rep.Quarantine, err = d.Quarantine(); err != nil {
-		return err
-	}
-	if len(rep.Quarantine) > 0 {
-		rep.Attention = append(rep.Attention, fmt.Sprintf("%d stored records cannot be normalized and are not indexed (listed above); an upgrade or a later sync of the item may fix them", len(rep.Quarantine)))
-	}
-	err = d.OpenIndex(true)
-	if err == nil {
-		rep.Indexed, err = d.Index.Count()
-	}
-	if err == nil {
-		rep.IndexLag, err = d.IndexLag()
-	}
-	if err == nil && d.Index.Stale() {
-		rep.Attention = append(rep.Attention, fmt.Sprintf("%v: run 'reciprocal reindex'", &index.StaleError{Version: d.Index.Analysis()}))
-	}
-	switch {
-	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
-		rep.IndexError = err.Error()
-		rep.Attention = append(rep.Attention, err.Error())
-	case err != nil:
-		return err
-	case rep.IndexLag > 0:
-		rep.Attention = append(rep.Attention, indexLagMessage(rep.IndexLag))
-	}
-	return nil
-}
-
-// indexLagMessage says that the index lags the store by n items.
-func indexLagMessage(n int) string {
-	return fmt.Sprintf("the index is %d items behind the store: run reciprocal reindex (or any command that writes, such as match)", n)
-}
-
-func (a *app) printStatus(rep *statusReport) {
+func (a *app) printStatus(rep *report.Status) {
 	w := a.stdout
 	cfg, _ := a.config()
 	loc := cfg.Location()
@@ -310,7 +150,7 @@ func (a *app) printStatus(rep *statusReport) {
 
 	if len(rep.SLA) > 0 {
 		fmt.Fprintln(w, "\nSLA requests open:")
-		t, _ := a.now()
+		t := a.now()
 		for _, r := range rep.SLA {
 			fmt.Fprintf(w, "  %-4s %-12s %-20s %s\n", r.ID, r.Client, r.Vuln, slaStatus(&r.Request, t, loc))
 		}

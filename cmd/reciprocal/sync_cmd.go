@@ -48,7 +48,7 @@ status is 1 and the summary says which failed.`,
 			if kind != "" && watcher.Sources.Lookup(kind) == nil {
 				return usagef("--source %q: want %s", kind, watcher.Sources.KindList())
 			}
-			opts := source.Options{MaxWait: maxWait, Now: a.clockFunc()}
+			opts := source.Options{MaxWait: maxWait, Now: a.now}
 			var err error
 			if opts.Since, err = parseDay(since, "--since"); err != nil {
 				return err
@@ -86,7 +86,7 @@ status is 1 and the summary says which failed.`,
 				}
 				profiles, perr := a.profiles()
 				if perr == nil {
-					perr = a.sendAlerts(cmd.Context(), d, profiles, a.clockFunc()(), w)
+					perr = a.sendAlerts(cmd.Context(), d, profiles, a.now(), w)
 				}
 				err = errors.Join(err, perr)
 			}

@@ -527,6 +527,12 @@ func InText(text string) []string {
 			continue
 		}
 		w = strings.Trim(w, "./-_")
+		// "net/http.Server.MaxHeaderValueCount": a selector after the path.
+		if i := strings.LastIndexByte(w, '/'); i >= 0 {
+			if j := strings.IndexByte(w[i:], '.'); j >= 0 && i+j+1 < len(w) && isUpper(w[i+j+1]) {
+				w = w[:i+j]
+			}
+		}
 		for _, host := range []string{"pkg.go.dev/", "godoc.org/"} {
 			if i := strings.Index(w, host); i >= 0 {
 				w = w[i+len(host):]

@@ -241,9 +241,10 @@ func TestNormalize(t *testing.T) {
 func TestInText(t *testing.T) {
 	text := `Since crypto/tls and x/crypto/ssh changed (see https://pkg.go.dev/net/http/httputil),
 errors and time are words; src/crypto/tls/conn.go is a file, golang.org/x/net/http2. is a module
-path, cmd/go too, x/y is a ratio and crypto/tls again; github.com/a/b is elsewhere.`
+path, cmd/go too, x/y is a ratio and crypto/tls again; github.com/a/b is elsewhere.
+See net/http/httptest.NewServer.`
 	got := pkgpath.InText(text)
-	want := []string{"cmd/go", "crypto/tls", "golang.org/x/crypto/ssh", "golang.org/x/net/http2", "net/http/httputil"}
+	want := []string{"cmd/go", "crypto/tls", "golang.org/x/crypto/ssh", "golang.org/x/net/http2", "net/http/httptest", "net/http/httputil"}
 	if !slices.Equal(got, want) {
 		t.Errorf("InText:\n got %q\nwant %q", got, want)
 	}

@@ -56,6 +56,8 @@ type Record struct {
 	// Amended is when the follow-up was composed; zero if none.
 	Amended  time.Time `json:"amended,omitzero"`
 	AmendKey string    `json:"amend_key,omitempty"`
+	// Clients are the IDs of the clients the alert named.
+	Clients []string `json:"clients,omitempty"`
 }
 
 // versions fingerprints the affected and fixed versions of an item.
@@ -150,6 +152,11 @@ func (a *Alerter) consider(v *sla.Vuln, now time.Time) (*Alert, error) {
 		rec.Amended, rec.AmendKey, rec.Versions = now, al.Key, fp
 	default:
 		return nil, nil
+	}
+	if !al.FollowUp {
+		for _, w := range ws {
+			rec.Clients = append(rec.Clients, w.ClientID)
+		}
 	}
 	m, err := a.compose(v, ws, rec, al.FollowUp, now)
 	if err != nil {

@@ -191,7 +191,7 @@ func splitAddresses(s string) []string {
 // characters removed); the HTML part is the same text escaped, with http
 // and https links made clickable.
 func Compose(d *Draft, from string, now time.Time) (*notify.Message, error) {
-	text := cleanText(d.Body)
+	text := CleanText(d.Body)
 	var html bytes.Buffer
 	if err := htmlTemplate.Execute(&html, struct {
 		Subject string
@@ -206,10 +206,10 @@ func Compose(d *Draft, from string, now time.Time) (*notify.Message, error) {
 	})
 }
 
-// cleanText removes from the body every control character but line
+// CleanText removes from the body every control character but line
 // breaks and tabs (escape sequences, bidirectional overrides), keeping its
 // layout, and ends it with one newline.
-func cleanText(s string) string {
+func CleanText(s string) string {
 	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\r\n", "\n"), "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		switch {

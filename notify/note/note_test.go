@@ -58,7 +58,7 @@ func TestComposeHostile(t *testing.T) {
 	if strings.ContainsAny(m.Text, "\x1b\u202e") || !strings.Contains(m.Text, "\n  kept indent\n") {
 		t.Errorf("text %q", m.Text)
 	}
-	html := htmlParagraphs(cleanText(d.Body))
+	html := htmlParagraphs(CleanText(d.Body))
 	joined := string(html[0])
 	if strings.Contains(joined, "<script>") || !strings.Contains(joined, "&lt;script&gt;") ||
 		!strings.Contains(joined, `<a href="https://go.dev/issue/1">https://go.dev/issue/1</a>`) || strings.Contains(joined, `href="javascript`) {

@@ -234,12 +234,16 @@ func OpenRequests(rs []Request) []Request {
 }
 
 // Matched returns, for each client, the concerns the matcher prompted for
-// about item id (in any state): how a query-only concern reaches a
-// vulnerability.
+// about item id (in any state, as the lead item of its topic or a member):
+// how a query-only concern reaches a vulnerability.
 func Matched(tx *store.Tx, id string) (map[string][]string, error) {
 	out := map[string][]string{}
 	err := queue.Scan(tx, nil, func(p *queue.Prompt) error {
-		if p.Item.ID == id && !slices.Contains(out[p.Client], p.Concern) {
+		hit := p.Item.ID == id
+		for _, m := range p.Members {
+			hit = hit || m.Item.ID == id
+		}
+		if hit && !slices.Contains(out[p.Client], p.Concern) {
 			out[p.Client] = append(out[p.Client], p.Concern)
 		}
 		return nil

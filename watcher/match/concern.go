@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/reciprocal-access/reciprocal/configs"
@@ -14,23 +15,40 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 )
 
-// Request returns the index request that finds the items matching c: its
-// query, narrowed to its packages (and their sub-packages) and its kinds.
-// Snippets and matched terms are asked for when c has a query.
-func Request(c *configs.Concern) index.Request {
+// Request returns the index request that finds the items of ix matching c:
+// its query as concernQuery reads it, narrowed to its packages (and their
+// sub-packages) and its kinds. Snippets and matched terms are asked for
+// when c has a query.
+func Request(ix *index.Index, c *configs.Concern) index.Request {
 	return index.Request{
-		Query:     c.Query,
-		Packages:  c.Packages,
+		Query:     concernQuery(c, ix.TermShare),
+		Packages:  withMirrors(c.Packages),
+		Mentions:  strings.TrimSpace(c.Query) != "",
 		Kinds:     c.Kinds,
 		Highlight: strings.TrimSpace(c.Query) != "",
 	}
+}
+
+// withMirrors returns packages with the golang.org/x twin of each standard
+// library package: golang.org/x/crypto/ed25519 was crypto/ed25519 before it
+// moved into the standard library (and forwards to it now), and net/http
+// vendors golang.org/x/net/http/httpguts and httpproxy. A twin that does
+// not exist matches nothing.
+func withMirrors(pkgs []string) []string {
+	out := slices.Clone(pkgs)
+	for _, p := range pkgs {
+		if first, _, ok := strings.Cut(p, "/"); ok && !strings.Contains(first, ".") && first != "cmd" && first != "internal" {
+			out = append(out, "golang.org/x/"+p)
+		}
+	}
+	return out
 }
 
 // Preview runs c over the whole index, returning how many items it matches
 // now and the n most relevant: what check-config shows, so that a query can
 // be tuned before it is trusted.
 func Preview(ctx context.Context, ix *index.Index, c *configs.Concern, n int) (*index.Result, error) {
-	req := Request(c)
+	req := Request(ix, c)
 	req.Limit = n
 	return ix.Search(ctx, req)
 }
@@ -64,29 +82,58 @@ type concernEval struct {
 	client  *configs.Profile
 	concern *configs.Concern
 	fp      string
+	content string            // contentOf the concern
 	words   map[string]string // analyzed term → query word, for reasons
+
+	reqOnce sync.Once
+	req     index.Request // the index request, made once a run
+}
+
+// request returns the concern's index request, made once for a run.
+func (ce *concernEval) request(ix *index.Index) index.Request {
+	ce.reqOnce.Do(func() { ce.req = Request(ix, ce.concern) })
+	return ce.req
 }
 
 func newConcernEval(p *configs.Profile, c *configs.Concern) *concernEval {
-	return &concernEval{client: p, concern: c, fp: Fingerprint(c), words: queryWords(c.Query)}
+	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(c.Query)}
 }
 
 func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.ID }
 
 // keep reports whether a hit of the concern's index query is a match:
 // routine changes (index.Routine) are left out unless the concern asks
-// for them.
+// for them, and so are third-party vulnerabilities for a concern without
+// packages.
 func (ce *concernEval) keep(h *index.Hit) bool {
 	if h.Routine != "" && !ce.concern.Routine {
+		return false
+	}
+	if h.Kind == index.KindVuln && len(ce.concern.Packages) == 0 && !goOwn(h) {
+		// A concern is about Go: a vulnerability of a third-party
+		// module matters to it only when it names that module's
+		// packages.
 		return false
 	}
 	return true
 }
 
+// goOwn reports whether a vulnerability affects Go itself: the standard
+// library, the toolchain or a golang.org/x module.
+func goOwn(h *index.Hit) bool {
+	for _, p := range append([]string{h.Repo}, h.Packages...) {
+		first, _, _ := strings.Cut(p, "/")
+		if p == "stdlib" || p == "toolchain" || strings.HasPrefix(p, "golang.org/x/") || (p != "" && !strings.Contains(first, ".")) {
+			return true
+		}
+	}
+	return false
+}
+
 // reasons says why hit matched the concern.
 func (ce *concernEval) reasons(h *index.Hit) queue.Reasons {
 	var r queue.Reasons
-	for _, cp := range ce.concern.Packages {
+	for _, cp := range withMirrors(ce.concern.Packages) {
 		for _, p := range h.Packages {
 			if pkgpath.Within(p, cp) {
 				r.Packages = append(r.Packages, cp)

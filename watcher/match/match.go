@@ -114,6 +114,9 @@ type Result struct {
 	// Merged are the prompts whose topic became part of another topic:
 	// each names the prompt it is part of now (MergedInto).
 	Merged []*queue.Prompt `json:"merged,omitempty"`
+	// Withdrawn are the open prompts that nobody acted on and that an
+	// edited concern no longer matches.
+	Withdrawn []*queue.Prompt `json:"withdrawn,omitempty"`
 	// Migrated is how many prompts of an older queue were rewritten
 	// for topics.
 	Migrated int `json:"migrated,omitempty"`
@@ -143,6 +146,9 @@ func (c ConcernID) String() string { return c.Client + "/" + c.Concern }
 type concernState struct {
 	Fingerprint string    `json:"fingerprint"`
 	Evaluated   time.Time `json:"evaluated"`
+	// Content is contentOf the concern as evaluated: it tells an edit
+	// from a change of the matching rules (see withdraw.go).
+	Content string `json:"content,omitempty"`
 }
 
 // testHookBeforeCommit, if set, runs inside every transaction of a run
@@ -157,6 +163,8 @@ type runner struct {
 	lookback time.Time // now - Lookback
 	res      *Result
 	log      *slog.Logger
+	// states are the concerns' states before the run.
+	states map[string]concernState
 }
 
 // Run matches the items changed since the last run against every concern of
@@ -191,27 +199,19 @@ func Run(ctx context.Context, d *watcher.Data, profiles configs.Profiles, opts O
 	r := &runner{d: d, opts: opts, now: now, lookback: now.Add(-opts.Lookback), res: &Result{Seq: upto}, log: opts.Logger}
 
 	var cursor uint64
-	states := map[string]concernState{}
+	var states map[string]concernState
 	err = d.Store.View(func(tx *store.Tx) error {
 		if v := tx.Cursor(CursorName); len(v) == 8 {
 			cursor = binary.BigEndian.Uint64(v)
 		}
-		b, err := tx.Bucket(bucketConcerns)
-		if err != nil || b == nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var s concernState
-			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("concern %q: %w", k, err)
-			}
-			states[string(k)] = s
-			return nil
-		})
+		var err error
+		states, err = readStates(tx)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("match: %w", err)
 	}
+	r.states = states
 
 	if err := r.prepare(ctx, cursor); err != nil {
 		return nil, err
@@ -251,6 +251,17 @@ func Run(ctx context.Context, d *watcher.Data, profiles configs.Profiles, opts O
 		for k := range states {
 			if !current[k] {
 				if err := b.Delete([]byte(k)); err != nil {
+					return err
+				}
+			}
+		}
+		// Concerns evaluated before the store kept their content get it
+		// now, so that a later edit is told from a rules change.
+		for _, ce := range known {
+			if s := states[ce.key()]; s.Content == "" {
+				s.Content = ce.content
+				v, _ := json.Marshal(s)
+				if err := b.Put([]byte(ce.key()), v); err != nil {
 					return err
 				}
 			}
@@ -364,11 +375,18 @@ func (r *runner) whole(ctx context.Context, concerns []*concernEval) error {
 			if err := r.applyAll(tx, ce, hits[i], true); err != nil {
 				return err
 			}
+			if edited(r.states[ce.key()], ce) {
+				gone, err := queue.Withdraw(tx, ce.client.ID, ce.concern.ID, hitSet(hits[i]), r.now, editNote(r.now))
+				if err != nil {
+					return err
+				}
+				r.res.Withdrawn = append(r.res.Withdrawn, gone...)
+			}
 			b, err := tx.Bucket(bucketConcerns)
 			if err != nil {
 				return err
 			}
-			v, _ := json.Marshal(concernState{Fingerprint: ce.fp, Evaluated: r.now})
+			v, _ := json.Marshal(concernState{Fingerprint: ce.fp, Evaluated: r.now, Content: ce.content})
 			return b.Put([]byte(ce.key()), v)
 		})
 		if err != nil {
@@ -413,30 +431,37 @@ func (r *runner) evaluate(ctx context.Context, concerns []*concernEval, ids []st
 	return out, nil
 }
 
-// wholePage is how many hits a whole-index query asks for first.
-const wholePage = 1000
+// wholePage is how many hits a whole-index query reads at a time. A
+// concern is evaluated over the whole index page by page (each page
+// starting after the last hit of the one before), so that Bleve never
+// collects, loads and highlights every hit at once: memory follows the
+// page and the concern's own matches, not the size of the index.
+var wholePage = 500
 
 func query(ctx context.Context, ix *index.Index, ce *concernEval, ids []string) ([]index.Hit, error) {
-	req := Request(ce.concern)
+	req := ce.request(ix)
 	req.IDs = ids
 	req.Sort = index.SortUpdated
 	req.Limit = len(ids)
 	if ids == nil {
 		req.Limit = wholePage
 	}
-	res, err := ix.Search(ctx, req)
-	if err == nil && ids == nil && res.Total > uint64(len(res.Hits)) {
-		req.Limit = int(res.Total)
-		res, err = ix.Search(ctx, req)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", ce.client.ID, ce.concern.ID, err)
-	}
-	hits := res.Hits[:0]
-	for _, h := range res.Hits {
-		if ce.keep(&h) {
-			hits = append(hits, h)
+	var hits []index.Hit
+	for {
+		res, err := ix.Search(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", ce.client.ID, ce.concern.ID, err)
 		}
+		for _, h := range res.Hits {
+			if ce.keep(&h) {
+				h.After = nil
+				hits = append(hits, h)
+			}
+		}
+		if ids != nil || len(res.Hits) < req.Limit {
+			break
+		}
+		req.After = res.Hits[len(res.Hits)-1].After
 	}
 	sort.Slice(hits, func(i, j int) bool { return hits[i].ID < hits[j].ID })
 	return hits, nil
@@ -511,6 +536,22 @@ func (r *runner) apply(tx *store.Tx, ce *concernEval, h *index.Hit, whole bool) 
 			r.res.New = append(r.res.New, p)
 		}
 		return nil
+	}
+	if p.State == queue.Withdrawn {
+		// The concern matches one of its items again (edited back, or the
+		// item changed): the prompt returns.
+		p.AddMember(member)
+		p.State = queue.Open
+		if !recent {
+			p.State = queue.History
+		}
+		p.Triggers = append(p.Triggers, match)
+		p.Updated = r.now
+		p.AddMember(member) // refreshes the lead
+		if p.State == queue.Open {
+			r.res.New = append(r.res.New, p)
+		}
+		return queue.Put(tx, p)
 	}
 	m := p.Member(h.ID)
 	if m == nil {

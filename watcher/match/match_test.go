@@ -2,6 +2,7 @@ package match
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ summary  = "Resume TLS sessions across the fleet with shared, rotated ticket key
 told     = 2023-05-10
 via      = "kick-off call"
 packages = ["crypto/tls"]
-query    = "session ticket resumption"
+query    = 'session ticket resumption "session resumption"'
 priority = "high"
 
 [[concern]]
@@ -521,5 +522,31 @@ func TestSplitQuery(t *testing.T) {
 	want := []string{"session", "ticket", "key", "rotation", "resum", "tls", "x/crypto", "HTTP/2", "-mod=vendor", "GetClientCertificate"}
 	if !slices.Equal(got, want) {
 		t.Errorf("splitQuery = %v, want %v", got, want)
+	}
+}
+
+// A concern is evaluated over the whole index page by page: every match
+// is found, however many pages it takes, including items updated at the
+// same time (the sort breaks ties by ID).
+func TestWholeIndexInPages(t *testing.T) {
+	defer func(n int) { wholePage = n }(wholePage)
+	wholePage = 2
+	// A query, so that pages are highlighted too.
+	f := newFixture(t, strings.Replace(tlsOnly, `packages = ["crypto/tls"]`, `query = "session"`, 1))
+	var objs []string
+	for n := 1; n <= 7; n++ {
+		objs = append(objs, issue{N: n, Title: fmt.Sprintf("crypto/tls: session ticket change %d", n), Updated: daysAgo(n / 2)}.String())
+	}
+	objs = append(objs, issue{N: 8, Title: "net/http: cookies", Updated: daysAgo(1)}.String())
+	f.load(objs...)
+	res := f.run()
+	if len(res.Evaluated) != 1 {
+		t.Fatalf("evaluated %v, want the one concern", res.Evaluated)
+	}
+	if got := len(res.New) + res.History; got != 7 {
+		t.Errorf("%d prompts over 4 pages of 2, want 7", got)
+	}
+	for n := 1; n <= 7; n++ {
+		f.mustPrompt("acme", "tls", fmt.Sprintf("golang/go#%d", n))
 	}
 }

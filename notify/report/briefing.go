@@ -1,70 +1,78 @@
-package main
+package report
 
 import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
 	"github.com/reciprocal-access/reciprocal/notify/sla"
-	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
-// briefingWindow is how far back a briefing reports stage changes and
+// BriefingWindow is how far back a briefing reports stage changes and
 // newly recorded history when there was no earlier briefing.
-const briefingWindow = 24 * time.Hour
+const BriefingWindow = 24 * time.Hour
 
-// briefingSince returns the start of what the briefing of day reports as
-// new: when the previous day's briefing was composed, or a day before t.
-func (a *app) briefingSince(d *watcher.Data, day notify.Date, t time.Time) (time.Time, error) {
-	entries, err := a.outbox(d).Entries()
+// BriefingSince returns the start of what the briefing of day, composed at
+// t, reports as new: when the previous day's briefing was composed, or
+// BriefingWindow before t.
+func (e *Env) BriefingSince(day notify.Date, t time.Time) (time.Time, error) {
+	entries, err := e.Outbox().Entries()
 	if err != nil {
 		return time.Time{}, err
 	}
-	for _, e := range entries { // newest first
-		if e.Date.Compare(day) < 0 && !e.Composed.IsZero() && e.Composed.Before(t) {
-			return e.Composed, nil
+	for _, en := range entries { // newest first
+		if en.Date.Compare(day) < 0 && !en.Composed.IsZero() && en.Composed.Before(t) {
+			return en.Composed, nil
 		}
 	}
-	return t.Add(-briefingWindow), nil
+	return t.Add(-BriefingWindow), nil
 }
 
-// buildBriefing gathers the briefing of day, composed at t, from the prompt
+// Briefing gathers the briefing of day, composed now, from the prompt
 // queue, the SLA requests and the sync status: open SLA requests,
-// vulnerabilities whose SLA window is open, every open consult prompt grouped by client, proposals that changed stage
-// and history recorded since the previous briefing, and sync health.
-func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*notify.Briefing, error) {
-	profiles, err := a.profiles()
+// vulnerabilities whose SLA window is open, every open consult prompt
+// grouped by client, proposals that changed stage and history recorded
+// since the previous briefing, and sync health.
+func (e *Env) Briefing(day notify.Date) (*notify.Briefing, error) {
+	b, err := e.briefing(day, e.now())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("brief: %w", err)
 	}
+	return b, nil
+}
+
+func (e *Env) briefing(day notify.Date, t time.Time) (*notify.Briefing, error) {
+	if e.ProfilesErr != nil {
+		return nil, e.ProfilesErr
+	}
+	d := e.Data
 	b := &notify.Briefing{Date: day, Now: t}
-	since, err := a.briefingSince(d, day, t)
-	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
-	}
-
-	pol, err := a.slaPolicy(profiles)
+	since, err := e.BriefingSince(day, t)
 	if err != nil {
 		return nil, err
 	}
-	if b.Requests, b.Vulns, err = slaSections(d, pol, t); err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
+	if b.Requests, b.Vulns, err = e.slaSections(t); err != nil {
+		return nil, err
+	}
+	if b.Digests, err = e.DigestsDue(t); err != nil {
+		return nil, err
 	}
 
-	open, err := queue.List(d.Store, profiles, queue.Filter{}, t)
+	open, err := queue.List(d.Store, e.Profiles, queue.Filter{}, t)
 	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
+		return nil, err
 	}
 	b.Clients = clientPrompts(open)
 
-	changes, err := queue.StageChanges(d.Store, profiles, since, t)
+	changes, err := queue.StageChanges(d.Store, e.Profiles, since, t)
 	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
+		return nil, err
 	}
 	b.StageChanges = stageChanges(changes)
 
@@ -77,12 +85,12 @@ func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*not
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
+		return nil, err
 	}
 
 	statuses, err := d.SyncStatuses()
 	if err != nil {
-		return nil, fmt.Errorf("brief: %w", err)
+		return nil, err
 	}
 	for _, s := range statuses {
 		b.Health = append(b.Health, notify.SourceHealth{
@@ -97,7 +105,8 @@ func (a *app) buildBriefing(d *watcher.Data, day notify.Date, t time.Time) (*not
 
 // slaSections gathers the briefing's open SLA requests and the
 // vulnerabilities whose window is open at t, one line per covered client.
-func slaSections(d *watcher.Data, pol *sla.Policy, t time.Time) ([]notify.SLARequest, []notify.VulnAlert, error) {
+func (e *Env) slaSections(t time.Time) ([]notify.SLARequest, []notify.VulnAlert, error) {
+	d, pol := e.Data, e.SLAPolicy()
 	rs, err := sla.List(d.Store)
 	if err != nil {
 		return nil, nil, err
@@ -180,7 +189,7 @@ func members(ms []queue.Member) []notify.Member {
 		if m.Item.Stage != "" {
 			status = m.Item.Stage
 		}
-		out = append(out, notify.Member{ItemID: m.Item.ID, Title: m.Item.Title, Kind: m.Item.Kind, Status: status, Why: why(&m.Reasons)})
+		out = append(out, notify.Member{ItemID: m.Item.ID, Title: m.Item.Title, Kind: m.Item.Kind, Status: status, Why: Why(&m.Reasons)})
 	}
 	return out
 }
@@ -221,4 +230,20 @@ func previousStage(ts []queue.Trigger, t queue.Trigger) string {
 		}
 	}
 	return ""
+}
+
+// Why says in a few words why a prompt's item matched: "packages
+// crypto/tls; terms session ticket".
+func Why(r *queue.Reasons) string {
+	var parts []string
+	if len(r.Packages) > 0 {
+		parts = append(parts, "packages "+strings.Join(r.Packages, ", "))
+	}
+	if len(r.Terms) > 0 {
+		parts = append(parts, "terms "+strings.Join(r.Terms, ", "))
+	}
+	if len(parts) == 0 {
+		return "matched the concern's query"
+	}
+	return strings.Join(parts, "; ")
 }

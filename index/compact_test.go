@@ -1,0 +1,93 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+)
+
+// zapFiles counts the index's segment files.
+func zapFiles(t *testing.T, path string) int {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(path, "store", "*.zap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(m)
+}
+
+// Compact merges the segments that many small batches left, drops the
+// versions of documents that later batches replaced, and keeps every
+// current document searchable.
+func TestCompact(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "index")
+	x, err := Open(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { x.Close() }()
+	seq := uint64(0)
+	for round := range 2 {
+		for i := 0; i < 200; i += 10 {
+			b := x.NewBatch()
+			for j := i; j < i+10; j++ {
+				it := &Item{ID: fmt.Sprintf("golang/go#%d", j+1), Source: SourceGitHub, Repo: "golang/go", Number: j + 1, Kind: KindIssue,
+					Title: fmt.Sprintf("crypto/tls: round %d item %d", round, j), Body: strings.Repeat("session ticket resumption ", 50),
+					Updated: time.Date(2024, 1, 1+j%28, 0, 0, 0, 0, time.UTC)}
+				if err := b.Add(it); err != nil {
+					t.Fatal(err)
+				}
+			}
+			seq++
+			if err := b.Commit(ctx, seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	before := DiskSize(path)
+	segments := zapFiles(t, path)
+	if err := x.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	t.Logf("index: %d segments, %d bytes → %d segments, %d bytes", segments, before, zapFiles(t, path), DiskSize(path))
+	x, err = Open(path, true) // what a later command sees
+	if err != nil {
+		t.Fatal(err)
+	}
+	adv, err := x.b.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := adv.(*scorch.Scorch).StatsMap()["num_root_filesegments"]; n != uint64(1) {
+		t.Errorf("%v segments after Compact, want 1", n)
+	}
+	if n, err := x.Count(); err != nil || n != 200 {
+		t.Errorf("Count = %d, %v; want 200", n, err)
+	}
+	if s, err := x.Seq(); err != nil || s != seq {
+		t.Errorf("Seq = %d, %v; want %d", s, err, seq)
+	}
+	res, err := x.Search(ctx, Request{Query: "round", Limit: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 200 {
+		t.Errorf("search finds %d items, want 200", res.Total)
+	}
+	for _, h := range res.Hits {
+		if !strings.Contains(h.Title, "round 1") {
+			t.Errorf("%s has an old version: %q", h.ID, h.Title)
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
+		t.Fatal("index directory gone")
+	}
+}
