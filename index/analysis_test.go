@@ -61,10 +61,7 @@ func testIndex(t *testing.T, texts ...string) *Index {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { x.Close() })
-	b, err := x.NewBatch()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := x.NewBatch()
 	for i, text := range texts {
 		title, body, _ := strings.Cut(text, "|")
 		it := &Item{ID: GitHubID("golang/go", i+1), Source: SourceGitHub, Repo: "golang/go", Number: i + 1,

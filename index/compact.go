@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
@@ -18,7 +19,12 @@ import (
 // of small batches, Compact does it at once.
 func (x *Index) Compact(ctx context.Context) (err error) {
 	defer guard(x.path, &err)
-	adv, err := x.b.Advanced()
+	ix, err := x.acquire()
+	if err != nil {
+		return err
+	}
+	defer x.release()
+	adv, err := ix.Advanced()
 	if err != nil {
 		return fmt.Errorf("index: compact: %w", err)
 	}
@@ -39,6 +45,19 @@ func (x *Index) Compact(ctx context.Context) (err error) {
 		st := s.StatsMap()
 		if st["num_root_memorysegments"] == uint64(0) && st["num_root_filesegments"] == uint64(1) {
 			break
+		}
+	}
+	// The merged snapshot is persisted in the background; the index may
+	// be closed as soon as Compact returns (a writer's is), so wait for it.
+	for range 3000 {
+		st := s.StatsMap()
+		if st["LastPersistedEpoch"] == st["CurRootEpoch"] {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 	return nil

@@ -329,26 +329,33 @@ func DiskSize(path string) int64 {
 
 // A Batch collects items to index and applies them at once.
 type Batch struct {
-	x *Index
-	b *bleve.Batch
-	n int
+	x   *Index
+	b   *bleve.Batch
+	n   int
+	err error // from NewBatch
 }
 
 // NewBatch returns an empty batch. It does not keep the index open: only
-// Commit needs it.
-func (x *Index) NewBatch() (_ *Batch, err error) {
-	defer guard(x.path, &err)
+// Commit needs it. If the index cannot be opened, Add and Commit say why.
+func (x *Index) NewBatch() (b *Batch) {
+	b = &Batch{x: x}
+	defer guard(x.path, &b.err)
 	ix, err := x.acquire()
 	if err != nil {
-		return nil, err
+		b.err = err
+		return b
 	}
 	defer x.release()
 	// The batch keeps what it needs of ix (its mapping) after ix closes.
-	return &Batch{x: x, b: ix.NewBatch()}, nil
+	b.b = ix.NewBatch()
+	return b
 }
 
 // Add adds (or replaces) the item.
 func (b *Batch) Add(it *Item) error {
+	if b.err != nil {
+		return b.err
+	}
 	if it.ID == "" {
 		return errors.New("index: item without ID")
 	}
@@ -357,7 +364,12 @@ func (b *Batch) Add(it *Item) error {
 }
 
 // Delete removes the item with id.
-func (b *Batch) Delete(id string) { b.n++; b.b.Delete(id) }
+func (b *Batch) Delete(id string) {
+	if b.err == nil {
+		b.n++
+		b.b.Delete(id)
+	}
+}
 
 // Len returns the number of operations in the batch.
 func (b *Batch) Len() int { return b.n }
@@ -365,6 +377,9 @@ func (b *Batch) Len() int { return b.n }
 // Commit applies the batch and records seq as the store position it reflects.
 func (b *Batch) Commit(ctx context.Context, seq uint64) (err error) {
 	defer guard(b.x.path, &err)
+	if b.err != nil {
+		return b.err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -405,8 +420,14 @@ func (l lineWatcher) Write(p []byte) (int, error) {
 // comments) holds the analyzed term: 0 for a term no item holds, 1 for one
 // every item holds. It reads the term dictionary, so it costs the same
 // whatever the index's size.
-func (x *Index) TermShare(term string) (float64, error) {
-	adv, err := x.b.Advanced()
+func (x *Index) TermShare(term string) (_ float64, err error) {
+	defer guard(x.path, &err)
+	ix, err := x.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer x.release()
+	adv, err := ix.Advanced()
 	if err != nil {
 		return 0, fmt.Errorf("index: %w", err)
 	}

@@ -190,10 +190,7 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 		return 0, err
 	}
 	n := 0
-	b, err := ix.NewBatch()
-	if err != nil {
-		return 0, err
-	}
+	b := ix.NewBatch()
 	for {
 		var (
 			bad     []Quarantined

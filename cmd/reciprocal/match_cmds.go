@@ -98,13 +98,6 @@ func (a *app) runMatch(ctx context.Context, d *watcher.Data, profiles configs.Pr
 	if verbose {
 		level = slog.LevelInfo
 	}
-	// Matching is many searches and short transactions, with no network
-	// wait: the files stay open for it, and readers wait the few seconds.
-	release, err := d.Hold()
-	if err != nil {
-		return nil, err
-	}
-	defer release()
 	return match.Run(ctx, d, profiles, match.Options{
 		Now:      func() time.Time { return now },
 		Lookback: time.Duration(cfg.Matching.Lookback),
