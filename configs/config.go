@@ -38,6 +38,8 @@ type Config struct {
 	Digest     Digest       `toml:"digest"`
 
 	clientsLine int // the line setting clients, 0 if it is not set
+
+	sections map[string]any // the registered sections in the file, by key
 }
 
 // GitHub is one watched GitHub repository.
@@ -235,11 +237,16 @@ func Load(path string) (*Config, error) {
 // Parse decodes and validates configuration data read from path.
 func Parse(path string, data []byte) (*Config, error) {
 	c := &Config{}
-	if err := DecodeStrict(path, data, c); err != nil {
+	md, err := decodeMeta(path, data, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(c.decodeSections(path, data, md)...); err != nil {
 		return nil, err
 	}
 	c.Path = path
 	c.applyDefaults()
+	c.defaultSections()
 	if err := c.validate(data); err != nil {
 		return nil, err
 	}
@@ -378,6 +385,7 @@ func (c *Config) validate(data []byte) error {
 			bad([]string{"briefing", "timezone"}, "briefing timezone %q: not an IANA time zone name like Europe/Rome", c.Briefing.Timezone)
 		}
 	}
+	c.checkSections(bad)
 	return errors.Join(errs...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,7 +71,7 @@ func decodeLenient(file string, data []byte, v any) (fatal error, unknown []erro
 	if err != nil {
 		return err, nil
 	}
-	return nil, undecoded(file, data, v, md)
+	return nil, undecoded(file, data, v, md, nil)
 }
 
 // undecoded reports the keys of data that v does not have. It lists the
@@ -78,8 +79,13 @@ func decodeLenient(file string, data []byte, v any) (fatal error, unknown []erro
 // lines through one index of the file, so its cost is linear in the size
 // of the file (calling md.Undecoded per key made it cubic in the nesting
 // depth).
-func undecoded(file string, data []byte, v any, md toml.MetaData) []error {
+//
+// If keep is set, only the keys it keeps are reported.
+func undecoded(file string, data []byte, v any, md toml.MetaData, keep func(toml.Key) bool) []error {
 	keys := md.Undecoded()
+	if keep != nil {
+		keys = slices.DeleteFunc(keys, func(k toml.Key) bool { return !keep(k) })
+	}
 	if len(keys) == 0 {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -34,17 +35,28 @@ func (x *Index) Compact(ctx context.Context) (err error) {
 	}
 	// A force merge takes the segments persisted when it starts; batches
 	// still being persisted join the next one.
-	for range 5 {
+	for attempt := 0; ; attempt++ {
 		opts := mergeplan.SingleSegmentMergePlanOptions
 		if err := s.ForceMerge(ctx, &opts); err != nil {
 			return fmt.Errorf("index: compact: %w", err)
 		}
-		if err := ctx.Err(); err != nil {
+		st := s.StatsMap()
+		if st["num_root_memorysegments"] == uint64(0) && st["num_root_filesegments"] == uint64(1) || attempt == 50 {
+			break
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
-		st := s.StatsMap()
-		if st["num_root_memorysegments"] == uint64(0) && st["num_root_filesegments"] == uint64(1) {
+	}
+	// The persister removes the merged-away files once the new snapshot
+	// is the only one: wait for it (briefly), so that the space is free
+	// when Compact returns.
+	for range 100 {
+		if files, _ := filepath.Glob(filepath.Join(x.path, "store", "*.zap")); len(files) <= 1 {
 			break
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
 		}
 	}
 	// The merged snapshot is persisted in the background; the index may
@@ -54,11 +66,20 @@ func (x *Index) Compact(ctx context.Context) (err error) {
 		if st["LastPersistedEpoch"] == st["CurRootEpoch"] {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -25,9 +25,11 @@ import (
 //   - its title is an "all:" sweep, or carries "[generated]", and says what
 //     mechanical work it does (typos, vet, gofmt, comments, the go
 //     directive, dependencies, …): "all: sweep (WORDS)";
-//   - its title says it fixes typos, spelling, grammar, links or
-//     formatting, whatever its files (a typo fix in a comment and one in
-//     documentation are alike): "typo or formatting fix".
+//   - its title says it fixes typos, spelling, grammar or punctuation,
+//     whatever its files (a typo fix in a comment and one in
+//     documentation are alike): "typo fix";
+//   - its files are all documentation and its title is about links, URLs,
+//     wording or missing punctuation: "documentation link or wording fix".
 //
 // Only changes and pull requests are classified: issues, proposals and
 // vulnerabilities are never routine.
@@ -35,8 +37,8 @@ import (
 // mechanical matches the words of a title that name mechanical work.
 var mechanical = regexp.MustCompile(`(?i)\b(typos?|spelling|misspell\w*|grammar|vet|gofmt|go ?fmt|goimports|staticcheck|lint\w*|comments?|godoc|doc links?|go directive|directive|generated|go generate|dependenc\w+|deps|bump\w*|modernize\w*|gopls modernize|unused|dead code|deprecated|whitespace|formatting|copyright|license headers?|clean ?up)\b`)
 
-// editorial matches titles of typo and formatting fixes.
-var editorial = regexp.MustCompile(`(?i)\b(fix(es|ed)?|correct(s|ed)?)\b.*\b(typos?|spelling|misspell\w*|grammar|broken links?|dead links?|links?|formatting|punctuation|wording)\b|\b(typos?|misspell\w*)\b`)
+// editorial matches titles of typo fixes.
+var editorial = regexp.MustCompile(`(?i)\b(fix(es|ed)?|correct(s|ed)?)\b.*\b(typos?|spelling|misspell\w*|grammar|punctuation)\b|\b(typos?|misspell\w*)\b`)
 
 // Routine returns why the item is a routine change, or "" if it is not.
 func Routine(it *Item) string {
@@ -70,9 +72,32 @@ func Routine(it *Item) string {
 		}
 	}
 	if editorial.MatchString(title) {
-		return "typo or formatting fix"
+		return "typo fix"
+	}
+	if len(it.Files) > 0 && allDocs(it.Files) && docEditorial.MatchString(title) {
+		return "documentation link or wording fix"
 	}
 	return ""
+}
+
+// docEditorial matches titles of editorial work on documentation: links,
+// URLs, wording, formatting, missing punctuation ("add missing `)`").
+var docEditorial = regexp.MustCompile(`(?i)\b(links?|urls?|wording|formatting|mix-?ups?)\b|\bmissing\s+[^\w\s]`)
+
+// allDocs reports whether files are all documentation: Markdown, HTML,
+// text and slides, or anything under a doc/ or _content/ directory.
+func allDocs(files []string) bool {
+	for _, f := range files {
+		switch path.Ext(f) {
+		case ".md", ".html", ".txt", ".article", ".slide":
+			continue
+		}
+		if strings.HasPrefix(f, "doc/") || strings.Contains(f, "/doc/") || strings.HasPrefix(f, "_content/") {
+			continue
+		}
+		return false
+	}
+	return true
 }
 
 // subject returns a title without leading bracketed tags

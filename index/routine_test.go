@@ -15,11 +15,14 @@ func TestRoutine(t *testing.T) {
 		{KindChange, "all: add FIPS 140-3 mode", nil, ""}, // an all: change that is no sweep
 		{KindChange, "crypto/tls: add a test for resumption", []string{"src/crypto/tls/handshake_test.go", "src/crypto/tls/testdata/Client-TLSv13-Resume"}, "test-only change"},
 		{KindChange, "go.mod: update golang.org/x dependencies", []string{"go.mod", "go.sum"}, "only go.mod/go.sum"},
-		{KindChange, "_content/ref: fix typo in go.work documentation", []string{"_content/ref/mod.md"}, "typo or formatting fix"},
-		{KindChange, "design/45713-workspace: fix typo", nil, "typo or formatting fix"},
+		{KindChange, "_content/ref: fix typo in go.work documentation", []string{"_content/ref/mod.md"}, "typo fix"},
+		{KindChange, "design/45713-workspace: fix typo", nil, "typo fix"},
 		{KindChange, "[release-branch.go1.22] all: fix misspellings", nil, "all: sweep (misspellings)"},
 		{KindChange, "crypto/tls: reject empty certificates", []string{"src/crypto/tls/conn.go", "src/crypto/tls/conn_test.go"}, ""},
-		{KindPull, "ssh: fix spelling of Marshal in comments", nil, "typo or formatting fix"},
+		{KindPull, "ssh: fix spelling of Marshal in comments", nil, "typo fix"},
+		{KindChange, "design: update issue link for gopls-workspaces", []string{"design/37720-gopls-workspaces.md"}, "documentation link or wording fix"},
+		{KindChange, "_content/ref: add missing `)` in \"go.work files\" documentation", []string{"_content/ref/mod.md"}, "documentation link or wording fix"},
+		{KindChange, "net/http: fix handling of Link headers", []string{"src/net/http/header.go"}, ""}, // code, not docs
 		{KindIssue, "all: fix typos", nil, ""}, // only changes are classified
 		{KindVuln, "Typo squatting in example.com/x", nil, ""},
 	}

@@ -143,10 +143,28 @@ func (a *app) normalizer() *watcher.Normalizer {
 // openData opens the data directory for reading or writing. An index built
 // with another text analysis is rebuilt by a writer, which says so on
 // stderr; a reader warns that results may be wrong and says what to run.
+//
+// An index that lags the store is caught up by a writer before the command
+// runs; a reader, which cannot, says how far behind it is.
 func (a *app) openData(write bool) (*watcher.Data, error) {
 	d, err := a.openDataAsIs(write)
-	if err != nil || !d.Index.Stale() {
-		return d, err
+	if err != nil {
+		return nil, err
+	}
+	if !d.Index.Stale() {
+		if write {
+			n, err := d.IndexPending(context.Background())
+			if err != nil {
+				d.Close()
+				return nil, err
+			}
+			if n > 0 {
+				fmt.Fprintf(a.stderr, "reciprocal: the index was behind the store: indexed %d items\n", n)
+			}
+		} else {
+			a.warnIndexLag(d)
+		}
+		return d, nil
 	}
 	stale := &index.StaleError{Version: d.Index.Analysis()}
 	if !write {

@@ -303,7 +303,6 @@ trusting it, with the concern's prompts so far.`,
 				return nil
 			}
 			defer d.Close()
-			a.warnIndexLag(d)
 			total, err := d.Index.Count()
 			if err != nil {
 				return err

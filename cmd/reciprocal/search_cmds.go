@@ -26,8 +26,9 @@ func (a *app) searchCommand() *cobra.Command {
 		asJSON       bool
 	)
 	c := &cobra.Command{
-		Use:   "search [QUERY]",
-		Short: "Search the local index",
+		Use:         "search [QUERY]",
+		Annotations: map[string]string{annotQuick: "true"},
+		Short:       "Search the local index",
 		Long: `Search answers "what is going on about X" from the local index. QUERY uses
 Bleve's query-string syntax over titles, bodies and comments: words (any may
 match; more matches rank higher), "a phrase", +required, -excluded, and
@@ -79,7 +80,6 @@ exactly. Without QUERY, the filters alone select, newest first.`,
 				return err
 			}
 			defer d.Close()
-			a.warnIndexLag(d)
 			req.Highlight = true
 			res, err := d.Index.Search(cmd.Context(), req)
 			if err != nil {
@@ -160,8 +160,9 @@ func parseDay(s, flag string) (time.Time, error) {
 func (a *app) showCommand() *cobra.Command {
 	var raw, asJSON bool
 	c := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one item",
+		Use:         "show ID",
+		Annotations: map[string]string{annotQuick: "true"},
+		Short:       "Show one item",
 		Long: `Show prints one item: golang/go#60105 (GitHub), go-review:crypto/815480
 (Gerrit) or GO-2024-2428 (vulnerability), with the items related to it: its
 topic, as 'reciprocal match' last linked it (the issues a CL fixes, backports,

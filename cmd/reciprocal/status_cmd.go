@@ -19,8 +19,9 @@ func init() {
 func (a *app) statusCommand() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "status",
-		Short: "Show sync health, data sizes, the matcher's lag, the queue and the briefing",
+		Use:         "status",
+		Annotations: map[string]string{annotQuick: "true"},
+		Short:       "Show sync health, data sizes, the matcher's lag, the queue and the briefing",
 		Long: `Status shows, for each source, the last sync (when, how it went, items,
 requests, the rate limit left); the store's and index's sizes and item counts;
 how many changed items the matcher has not seen yet; open prompts per client;

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -26,45 +26,14 @@ const gerritURL = "http://go-review.test"
 // t0 is when the test projects' history starts.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// A fakeClock is the time of a test: it moves only when the code under test
-// sleeps, or when the test moves it.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func newClock() *fakeClock { return &fakeClock{now: t0.Add(30 * 24 * time.Hour)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Sleep is the Source's sleeper: it moves the clock instead of waiting.
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.sleeps = append(c.sleeps, d)
-	return nil
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
+// newClock returns a test's clock, a month after t0.
+func newClock() *fakeclock.Clock { return fakeclock.New(t0.Add(30 * 24 * time.Hour)) }
 
 // env is a fake Gerrit, a data directory and a Source between them.
 type env struct {
 	t       testing.TB
 	srv     *gerrittest.Server
-	clock   *fakeClock
+	clock   *fakeclock.Clock
 	data    *watcher.Data
 	src     *gerrit.Source
 	cfg     configs.Gerrit

@@ -232,23 +232,8 @@ func CursorName(label, project string) string {
 
 // Cursor returns the stored cursor of a project, and whether there is one.
 func (s *Source) Cursor(st *store.Store, project string) (c Cursor, ok bool, err error) {
-	err = st.View(func(tx *store.Tx) error {
-		c, ok, err = readCursor(tx, CursorName(s.label, project))
-		return err
-	})
+	ok, err = source.LoadCursor(st, CursorName(s.label, project), &c)
 	return c, ok, err
-}
-
-func readCursor(tx *store.Tx, name string) (Cursor, bool, error) {
-	var c Cursor
-	v := tx.Cursor(name)
-	if v == nil {
-		return c, false, nil
-	}
-	if err := json.Unmarshal(v, &c); err != nil {
-		return c, false, fmt.Errorf("gerrit: cursor %s: %w", name, err)
-	}
-	return c, true, nil
 }
 
 // HasCursor reports whether every project has been synced before (or is
@@ -271,28 +256,9 @@ type LimitError = fetch.LimitError
 // Sync brings the changes of the Source's projects updated since their
 // cursors into st. See the package documentation for how.
 func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options) (source.Stats, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.MaxWait == 0 {
-		opts.MaxWait = DefaultMaxWait
-	}
-	r := &run{
-		s:     s,
-		st:    st,
-		opts:  opts,
-		start: opts.Now(),
-		get: &fetch.Getter{
-			Source:  "gerrit",
-			Client:  s.client,
-			Sleep:   s.sleep,
-			Now:     opts.Now,
-			MaxWait: opts.MaxWait,
-			Valid:   fetch.ValidJSON(")]}'"),
-		},
-	}
-	r.stats.Source = s.Name()
-	r.stats.RateRemaining = -1
+	opts, stats := source.Begin(s.Name(), opts)
+	r := &run{s: s, st: st, opts: opts, start: opts.Now(), stats: stats,
+		get: fetch.ForSync("gerrit", s.client, s.sleep, opts, fetch.ValidJSON(")]}'"))}
 	var errs []error
 	for i, p := range s.cfg.Projects {
 		r.later = len(s.cfg.Projects) - 1 - i
@@ -310,11 +276,9 @@ func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options)
 		}
 	}
 	r.stats.Requests = r.get.Requests()
-	if len(errs) == 0 {
-		r.stats.Estimate = r.stats.Requests
-	}
-	r.stats.Duration = opts.Now().Sub(r.start)
-	return r.stats, errors.Join(errs...)
+	err := errors.Join(errs...)
+	source.Finish(&r.stats, opts, r.start, err)
+	return r.stats, err
 }
 
 // stopsAll says whether an error of one project stops the whole sync:
@@ -619,9 +583,7 @@ func (r *run) commit(name string, changes []listedChange, cur Cursor) error {
 	if err != nil {
 		return fmt.Errorf("gerrit: %s: %w", name, err)
 	}
-	r.stats.New += counts.New
-	r.stats.Updated += counts.Updated
-	r.stats.Unchanged += counts.Unchanged
+	r.stats.AddItems(counts)
 	return nil
 }
 

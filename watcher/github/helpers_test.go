@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 )
 
@@ -21,49 +21,9 @@ const repo = "golang/go"
 // t0 is when the test repositories' history starts.
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// A fakeClock is the time of a test: it moves only when the code under test
-// sleeps, or when the test moves it.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	slept  time.Duration
-	sleeps []time.Duration
-}
-
 // newClock starts at the real time (a whole second): go-github compares
 // rate-limit resets with the wall clock, so they must lie in its future.
-func newClock() *fakeClock { return &fakeClock{now: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// Sleep is the Source's sleeper: it moves the clock instead of waiting.
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.slept += d
-	c.sleeps = append(c.sleeps, d)
-	return nil
-}
-
-func (c *fakeClock) Slept() (time.Duration, int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.slept, len(c.sleeps)
-}
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Now().UTC().Truncate(time.Second)) }
 
 // issue is a GitHub issue object as the REST API serves it (the members
 // reciprocal reads, and a few it does not).
@@ -182,7 +142,7 @@ func issueTime(i int) time.Time {
 // other.
 type env struct {
 	srv   *githubtest.Server
-	clock *fakeClock
+	clock *fakeclock.Clock
 	data  *watcher.Data
 	src   *github.Source
 	opts  source.Options
@@ -205,7 +165,7 @@ func newServer(t testing.TB) *githubtest.Server {
 	return srv
 }
 
-func newSource(t testing.TB, srv *githubtest.Server, clock *fakeClock, opts ...github.Option) *github.Source {
+func newSource(t testing.TB, srv *githubtest.Server, clock *fakeclock.Clock, opts ...github.Option) *github.Source {
 	t.Helper()
 	opts = append([]github.Option{github.WithToken(""), github.WithSleep(clock.Sleep), github.WithHTTPClient(srv.Client())}, opts...)
 	src, err := github.NewSource(configs.GitHub{Repo: repo, APIURL: srv.URL()}, opts...)

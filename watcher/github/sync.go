@@ -177,23 +177,8 @@ func CursorName(repo, listing string) string {
 // Cursor returns the stored cursor of a listing (ListIssues or
 // ListComments), and whether there is one: a first sync has none.
 func (s *Source) Cursor(st *store.Store, listing string) (c Cursor, ok bool, err error) {
-	err = st.View(func(tx *store.Tx) error {
-		c, ok, err = readCursor(tx, CursorName(s.cfg.Repo, listing))
-		return err
-	})
+	ok, err = source.LoadCursor(st, CursorName(s.cfg.Repo, listing), &c)
 	return c, ok, err
-}
-
-func readCursor(tx *store.Tx, name string) (Cursor, bool, error) {
-	var c Cursor
-	v := tx.Cursor(name)
-	if v == nil {
-		return c, false, nil
-	}
-	if err := json.Unmarshal(v, &c); err != nil {
-		return c, false, fmt.Errorf("github: cursor %s: %w", name, err)
-	}
-	return c, true, nil
 }
 
 // The listings a Source reads, each with its own cursor.
@@ -238,15 +223,8 @@ func (e *requestError) Unwrap() error { return e.err }
 // Sync brings the repository's changed issues, pull requests and comments
 // into st. See the package documentation for how.
 func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options) (source.Stats, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.MaxWait == 0 {
-		opts.MaxWait = DefaultMaxWait
-	}
-	r := &run{s: s, st: st, opts: opts, start: opts.Now(), cred: s.credential(ctx)}
-	r.stats.Source = s.Name()
-	r.stats.RateRemaining = -1
+	opts, stats := source.Begin(s.Name(), opts)
+	r := &run{s: s, st: st, opts: opts, start: opts.Now(), stats: stats, cred: s.credential(ctx)}
 	r.newClient()
 	var err error
 	listings := []string{ListIssues, ListComments}
@@ -256,10 +234,7 @@ func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options)
 			break
 		}
 	}
-	if err == nil {
-		r.stats.Estimate = r.stats.Requests
-	}
-	r.stats.Duration = opts.Now().Sub(r.start)
+	source.Finish(&r.stats, opts, r.start, err)
 	return r.stats, err
 }
 
@@ -479,12 +454,8 @@ func (r *run) commit(listing, name string, raws []json.RawMessage, entries []ent
 	if err != nil {
 		return fmt.Errorf("github: %s: %w", listing, err)
 	}
-	r.stats.New += items.New
-	r.stats.Updated += items.Updated
-	r.stats.Unchanged += items.Unchanged
-	r.stats.Comments.New += comments.New
-	r.stats.Comments.Updated += comments.Updated
-	r.stats.Comments.Unchanged += comments.Unchanged
+	r.stats.AddItems(items)
+	r.stats.Comments.Merge(comments)
 	return nil
 }
 

@@ -29,6 +29,12 @@ type Descriptor struct {
 	// issue or comment", "Gerrit change".
 	Objects string
 
+	// Config, if set, is the source's own section of the configuration
+	// file, which package watcher registers with package configs; Build
+	// finds it decoded in cfg.Section(Config.Key). (The GitHub, Gerrit
+	// and vulndb sections are still fields of configs.Config.)
+	Config *configs.Section
+
 	// Build returns the sources cfg configures, in its order; none when
 	// the configuration has no section for this kind.
 	Build func(cfg *configs.Config, opts BuildOptions) ([]Source, error)

@@ -85,6 +85,21 @@ type Counts struct {
 	Unchanged int `json:"unchanged"`
 }
 
+// AddItems adds the outcomes of writing items (a committed page) to the
+// totals.
+func (s *Stats) AddItems(c Counts) {
+	s.New += c.New
+	s.Updated += c.Updated
+	s.Unchanged += c.Unchanged
+}
+
+// Merge adds o to c.
+func (c *Counts) Merge(o Counts) {
+	c.New += o.New
+	c.Updated += o.Updated
+	c.Unchanged += o.Unchanged
+}
+
 // Add counts one write that had the given outcome.
 func (c *Counts) Add(ch store.Change) {
 	switch ch {

@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
@@ -23,43 +23,14 @@ import (
 // t0 is when the test database's history starts.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// A fakeClock moves only when the code under test sleeps.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func newClock() *fakeClock { return &fakeClock{now: t0.Add(30 * 24 * time.Hour)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.sleeps = append(c.sleeps, d)
-	return nil
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
+// newClock returns a test's clock, a month after t0.
+func newClock() *fakeclock.Clock { return fakeclock.New(t0.Add(30 * 24 * time.Hour)) }
 
 // env is a fake database, a data directory and a Source between them.
 type env struct {
 	t       testing.TB
 	srv     *vulndbtest.Server
-	clock   *fakeClock
+	clock   *fakeclock.Clock
 	data    *watcher.Data
 	src     *vulndb.Source
 	options []vulndb.Option

@@ -170,17 +170,7 @@ type Cursor struct {
 
 // Cursor returns the stored cursor, and whether there is one.
 func (s *Source) Cursor(st *store.Store) (c Cursor, ok bool, err error) {
-	err = st.View(func(tx *store.Tx) error {
-		v := tx.Cursor(CursorName)
-		if v == nil {
-			return nil
-		}
-		ok = true
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("vulndb: cursor %s: %w", CursorName, err)
-		}
-		return nil
-	})
+	ok, err = source.LoadCursor(st, CursorName, &c)
 	return c, ok, err
 }
 
@@ -205,38 +195,16 @@ type IndexEntry struct {
 // Sync brings new and modified entries into st. See the package
 // documentation for how.
 func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options) (source.Stats, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.MaxWait == 0 {
-		opts.MaxWait = DefaultMaxWait
-	}
-	r := &run{
-		s:     s,
-		st:    st,
-		opts:  opts,
-		start: opts.Now(),
-		get: &fetch.Getter{
-			Source:  "vulndb",
-			Client:  s.client,
-			Sleep:   s.sleep,
-			Now:     opts.Now,
-			MaxWait: opts.MaxWait,
-			Valid:   fetch.ValidJSON(""),
-		},
-	}
-	r.stats.Source = s.Name()
-	r.stats.RateRemaining = -1
+	opts, stats := source.Begin(s.Name(), opts)
+	r := &run{s: s, st: st, opts: opts, start: opts.Now(), stats: stats,
+		get: fetch.ForSync("vulndb", s.client, s.sleep, opts, fetch.ValidJSON(""))}
 	err := r.sync(ctx)
 	var le *LimitError
 	if errors.As(err, &le) {
 		r.stats.RetryAfter = le.RetryAfter
 	}
 	r.stats.Requests = r.get.Requests()
-	if err == nil {
-		r.stats.Estimate = r.stats.Requests
-	}
-	r.stats.Duration = opts.Now().Sub(r.start)
+	source.Finish(&r.stats, opts, r.start, err)
 	return r.stats, err
 }
 
@@ -609,9 +577,7 @@ func (r *run) commit(entries []fetched, seen map[string]time.Time, cv []byte) er
 	if err != nil {
 		return fmt.Errorf("vulndb: %w", err)
 	}
-	r.stats.New += counts.New
-	r.stats.Updated += counts.Updated
-	r.stats.Unchanged += counts.Unchanged
+	r.stats.AddItems(counts)
 	return nil
 }
 

@@ -31,7 +31,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,8 +70,7 @@ type Stats = fakehttp.Stats
 
 // A Server is a running fake Gerrit.
 type Server struct {
-	srv    *httptest.Server
-	faults fakehttp.Faults
+	*fakehttp.Server // URL, Close, faults and request counts
 
 	mu      sync.Mutex
 	changes map[key]*change
@@ -99,21 +97,15 @@ func NewServer() *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /changes/", s.query)
 	mux.HandleFunc("GET /a/changes/", s.query)
-	s.srv = httptest.NewServer(s.faults.Wrap(mux))
+	s.Server = fakehttp.Start(mux)
 	return s
 }
-
-// URL returns the server's base URL, http://127.0.0.1:PORT.
-func (s *Server) URL() string { return s.srv.URL }
 
 // Client returns an HTTP client that reaches the server whatever host a
 // URL names, so that a test can configure a Gerrit URL like
 // http://go-review.test and get the item IDs the real host gives
 // (go-review:…).
-func (s *Server) Client() *http.Client { return fakehttp.RoutingClient(s.srv.Listener.Addr().String()) }
-
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Client() *http.Client { return fakehttp.RoutingClient(s.Addr()) }
 
 // SetLimit sets the most changes one query returns (the default and
 // maximum of n).
@@ -122,30 +114,6 @@ func (s *Server) SetLimit(n int) {
 	defer s.mu.Unlock()
 	s.limit = n
 }
-
-// CutEvery cuts the body of every n'th request short (Truncate), counting
-// from the next one, until CutEvery(0); queued faults come first.
-func (s *Server) CutEvery(n int) { s.faults.CutEvery(n) }
-
-// FailNext makes the next n requests fail with f, after any faults already
-// queued. retryAfter is the Retry-After of TooManyRequests and Unavailable.
-func (s *Server) FailNext(n int, f Fault, retryAfter time.Duration) {
-	s.faults.FailNext(n, f, retryAfter)
-}
-
-// Stats returns the request counts since the start or the last ResetStats.
-func (s *Server) Stats() Stats { return s.faults.Stats() }
-
-// Served returns the path and query of every request since the start or
-// the last ResetStats.
-func (s *Server) Served() []string { return s.faults.Served() }
-
-// ResetStats sets the request counts to zero.
-func (s *Server) ResetStats() { s.faults.ResetStats() }
-
-// OnRequest sets a function called at the start of every request, for
-// tests that change the data while a client pages through it.
-func (s *Server) OnRequest(fn func(*http.Request)) { s.faults.OnRequest(fn) }
 
 // Put adds a ChangeInfo object, or replaces the one with the same project
 // and number. The object is served byte for byte as given (less

@@ -1,7 +1,7 @@
 // Package fakehttp holds what the fake servers of the sources (gerrittest,
-// vulndbtest) share: a queue of injected faults and the middleware that
-// serves them, request counters, and an HTTP client that reaches a fake
-// under any host name.
+// vulndbtest) share: the running server (Server, which a fake embeds), a
+// queue of injected faults and the middleware that serves them, request
+// counters, and an HTTP client that reaches a fake under any host name.
 package fakehttp
 
 import (
@@ -245,3 +245,30 @@ func RoutingClient(addr string) *http.Client {
 		},
 	}
 }
+
+// A Server is a running fake: an httptest server whose handler is wrapped
+// with the Faults embedded in it (FailNext, CutEvery, Stats, Served,
+// ResetStats, OnRequest). A fake tracker embeds it and adds its data.
+type Server struct {
+	Faults
+	srv *httptest.Server
+}
+
+// Start starts a Server answering with h, behind its faults.
+func Start(h http.Handler) *Server {
+	s := &Server{}
+	s.srv = httptest.NewServer(s.Faults.Wrap(h))
+	return s
+}
+
+// URL returns the server's base URL, http://127.0.0.1:PORT.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Addr returns the server's host:port.
+func (s *Server) Addr() string { return s.srv.Listener.Addr().String() }
+
+// HTTPClient returns a client for the server's URL.
+func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }

@@ -33,6 +33,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/reciprocal-access/reciprocal/watcher/source"
 )
 
 // Defaults of a Getter.
@@ -384,4 +386,11 @@ func SleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// ForSync returns the Getter of one sync of the source kind: its requests
+// go through client, its waits through sleep, on the sync's clock and
+// within its MaxWait; valid checks each body.
+func ForSync(kind string, client *http.Client, sleep func(context.Context, time.Duration) error, opts source.Options, valid func([]byte) error) *Getter {
+	return &Getter{Source: kind, Client: client, Sleep: sleep, Now: opts.Now, MaxWait: opts.MaxWait, Valid: valid}
 }

@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -56,8 +55,7 @@ type Stats = fakehttp.Stats
 
 // A Server is a running fake vulnerability database.
 type Server struct {
-	srv    *httptest.Server
-	faults fakehttp.Faults
+	*fakehttp.Server // URL, Close, faults and request counts
 
 	mu         sync.Mutex
 	entries    map[string]*entry
@@ -80,18 +78,12 @@ func NewServer() *Server {
 	mux.HandleFunc("GET /index/db.json", s.dbJSON)
 	mux.HandleFunc("GET /index/vulns.json", s.vulnsJSON)
 	mux.HandleFunc("GET /ID/{file}", s.entryJSON)
-	s.srv = httptest.NewServer(s.faults.Wrap(mux))
+	s.Server = fakehttp.Start(mux)
 	return s
 }
 
-// URL returns the server's base URL.
-func (s *Server) URL() string { return s.srv.URL }
-
 // Client returns an HTTP client for the server.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
-
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Client() *http.Client { return s.HTTPClient() }
 
 // SetValidators turns ETag and Last-Modified (and so 304 answers) on or
 // off.
@@ -100,29 +92,6 @@ func (s *Server) SetValidators(on bool) {
 	defer s.mu.Unlock()
 	s.validators = on
 }
-
-// CutEvery cuts the body of every n'th request short (Truncate), counting
-// from the next one, until CutEvery(0); queued faults come first.
-func (s *Server) CutEvery(n int) { s.faults.CutEvery(n) }
-
-// FailNext makes the next n requests fail with f, after any faults already
-// queued. retryAfter is the Retry-After of TooManyRequests and Unavailable.
-func (s *Server) FailNext(n int, f Fault, retryAfter time.Duration) {
-	s.faults.FailNext(n, f, retryAfter)
-}
-
-// Stats returns the request counts since the start or the last ResetStats.
-func (s *Server) Stats() Stats { return s.faults.Stats() }
-
-// Served returns the path of every request since the start or the last
-// ResetStats, in order.
-func (s *Server) Served() []string { return s.faults.Served() }
-
-// ResetStats sets the request counts to zero.
-func (s *Server) ResetStats() { s.faults.ResetStats() }
-
-// OnRequest sets a function called at the start of every request.
-func (s *Server) OnRequest(fn func(*http.Request)) { s.faults.OnRequest(fn) }
 
 // Put adds an OSV entry, or replaces the one with the same ID. It is
 // served byte for byte as given (less surrounding white space) and listed
