@@ -25,17 +25,14 @@ type Config struct {
 	DataDir string `toml:"data_dir"` // optional; flags and environment override it
 	Clients string `toml:"clients"`  // directory of client profiles, relative to this file
 
-	GitHub []GitHub `toml:"github"`
-	Gerrit []Gerrit `toml:"gerrit"`
-	VulnDB *VulnDB  `toml:"vulndb"`
-	// Advisories are the maintainer's own projects, watched for GitHub
-	// security advisories; their vulnerabilities qualify for the SLA.
-	Advisories []Advisories `toml:"advisories"`
-	SMTP       *SMTP        `toml:"smtp"`
-	Briefing   Briefing     `toml:"briefing"`
-	SLA        SLA          `toml:"sla"`
-	Matching   Matching     `toml:"matching"`
-	Digest     Digest       `toml:"digest"`
+	GitHub   []GitHub `toml:"github"`
+	Gerrit   []Gerrit `toml:"gerrit"`
+	VulnDB   *VulnDB  `toml:"vulndb"`
+	SMTP     *SMTP    `toml:"smtp"`
+	Briefing Briefing `toml:"briefing"`
+	SLA      SLA      `toml:"sla"`
+	Matching Matching `toml:"matching"`
+	Digest   Digest   `toml:"digest"`
 
 	clientsLine int // the line setting clients, 0 if it is not set
 
@@ -48,23 +45,6 @@ type GitHub struct {
 	APIURL   string    `toml:"api_url"`   // default https://api.github.com/
 	TokenEnv string    `toml:"token_env"` // default GITHUB_TOKEN
 	Since    time.Time `toml:"since"`     // how far back the first sync reaches
-}
-
-// Advisories is one of the maintainer's own GitHub repositories, watched
-// for published repository security advisories.
-type Advisories struct {
-	Repo     string `toml:"repo"`      // owner/name
-	APIURL   string `toml:"api_url"`   // default https://api.github.com/
-	TokenEnv string `toml:"token_env"` // default GITHUB_TOKEN
-}
-
-// OwnProjects returns the repositories (owner/name) of [[advisories]].
-func (c *Config) OwnProjects() []string {
-	var out []string
-	for _, a := range c.Advisories {
-		out = append(out, a.Repo)
-	}
-	return out
 }
 
 // Gerrit is one watched Gerrit server and some of its projects.
@@ -167,15 +147,6 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Gerrit == nil {
 		c.Gerrit = []Gerrit{{URL: DefaultGerritURL, Projects: []string{"go", "crypto", "net"}}}
-	}
-	for i := range c.Advisories {
-		a := &c.Advisories[i]
-		if a.APIURL == "" {
-			a.APIURL = DefaultGitHubAPI
-		}
-		if a.TokenEnv == "" {
-			a.TokenEnv = DefaultTokenEnv
-		}
 	}
 	for i := range c.Gerrit {
 		if c.Gerrit[i].URL == "" {
@@ -316,15 +287,6 @@ func (c *Config) validate(data []byte) error {
 		}
 		if err := checkURL(g.APIURL); err != nil {
 			bad([]string{"github", "api_url"}, "github api_url %q: %v", g.APIURL, err)
-		}
-	}
-	for _, a := range c.Advisories {
-		owner, name, ok := strings.Cut(a.Repo, "/")
-		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-			bad([]string{"advisories", "repo"}, "advisories repo %q: want owner/name, like example/project", a.Repo)
-		}
-		if err := checkURL(a.APIURL); err != nil {
-			bad([]string{"advisories", "api_url"}, "advisories api_url %q: %v", a.APIURL, err)
 		}
 	}
 	for _, g := range c.Gerrit {

@@ -14,6 +14,7 @@
 //	                           the first label of the Gerrit host name
 //	                           (go-review for go-review.googlesource.com)
 //	GO-2024-2428               Go vulnerability database entry: its OSV ID
+//	GHSA-8x4q-q2mm-7x3c        GitHub security advisory: its GHSA ID
 package index
 
 import (
@@ -30,6 +31,9 @@ const (
 	SourceGitHub = "github"
 	SourceGerrit = "gerrit"
 	SourceVulnDB = "vulndb"
+	// SourceAdvisories is GitHub repository security advisories, of the
+	// maintainer's own projects.
+	SourceAdvisories = "advisories"
 )
 
 // Kinds of items.
@@ -172,9 +176,20 @@ type ParsedID struct {
 // forms when id is none of them.
 func ParseID(id string) (ParsedID, error) {
 	bad := func() (ParsedID, error) {
-		return ParsedID{}, fmt.Errorf("bad item ID %q: want owner/repo#N (GitHub), host:project/N (Gerrit) or GO-YYYY-NNNN (vulnerability)", id)
+		return ParsedID{}, fmt.Errorf("bad item ID %q: want owner/repo#N (GitHub), host:project/N (Gerrit), GO-YYYY-NNNN (vulnerability) or GHSA-xxxx-xxxx-xxxx (advisory)", id)
 	}
 	switch {
+	case strings.HasPrefix(id, "GHSA-"):
+		parts := strings.Split(id, "-")
+		if len(parts) != 4 {
+			return bad()
+		}
+		for _, p := range parts[1:] {
+			if len(p) != 4 || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+				return bad()
+			}
+		}
+		return ParsedID{Source: SourceAdvisories, VulnID: id}, nil
 	case strings.HasPrefix(id, "GO-"):
 		parts := strings.Split(id, "-")
 		if len(parts) != 3 || len(parts[1]) != 4 || !digits(parts[1]) || !digits(parts[2]) {

@@ -52,6 +52,22 @@ type Briefing struct {
 
 	// Digests are the clients' periodic digests due and not sent yet.
 	Digests []DigestDue
+
+	// Held are the matches held back since the last briefing because they
+	// resemble what the maintainer marked not relevant, and HeldMore how
+	// many more there are than listed.
+	Held     []HeldPrompt
+	HeldMore int
+}
+
+// A HeldPrompt is a match held back as probably not relevant.
+type HeldPrompt struct {
+	ID      string // prompt ID: 'reciprocal queue reopen ID' puts it in the queue
+	Client  string // name
+	Concern string // ID
+	ItemID  string
+	Title   string
+	Reason  string // "like 3 prompts you marked not relevant: …"
 }
 
 // A DigestDue is a client's digest for a period that ended, not sent yet.
@@ -216,7 +232,7 @@ func (b *Briefing) Failing() []SourceHealth {
 // source syncing.
 func (b *Briefing) Empty() bool {
 	return len(b.Requests) == 0 && len(b.Vulns) == 0 && b.PromptCount() == 0 && len(b.StageChanges) == 0 &&
-		b.HistoryRecorded == 0 && len(b.Failing()) == 0 && len(b.Digests) == 0
+		b.HistoryRecorded == 0 && len(b.Failing()) == 0 && len(b.Digests) == 0 && len(b.Held) == 0
 }
 
 // tierRank orders tiers: platinum first, then gold, silver and anything

@@ -235,6 +235,7 @@ func subject(b *Briefing, day Date) string {
 	count(len(b.Failing()), "source failing to sync", "sources failing to sync")
 	count(b.HistoryRecorded, "past match recorded", "past matches recorded")
 	count(len(b.Digests), "digest due", "digests due")
+	count(len(b.Held)+b.HeldMore, "match held back", "matches held back")
 	what := strings.Join(parts, ", ")
 	if what == "" {
 		what = "nothing needs you today"
@@ -257,6 +258,8 @@ type view struct {
 	Clients  []clientView
 	Stages   []stageView
 	Digests  []DigestDue
+	Held     []HeldPrompt
+	HeldMore int
 	Health   []healthView
 	SyncOK   string // one line when every source is syncing
 }
@@ -385,6 +388,11 @@ func newView(b *Briefing, day Date, now time.Time, opts Options) *view {
 	for _, dd := range b.Digests {
 		v.Digests = append(v.Digests, DigestDue{Client: oneLine(dd.Client), Period: oneLine(dd.Period), Command: oneLine(dd.Command)})
 	}
+	for _, h := range b.Held {
+		v.Held = append(v.Held, HeldPrompt{ID: oneLine(h.ID), Client: oneLine(h.Client), Concern: oneLine(h.Concern),
+			ItemID: oneLine(h.ItemID), Title: oneLine(h.Title), Reason: oneLine(h.Reason)})
+	}
+	v.HeldMore = b.HeldMore
 	for _, r := range b.Requests {
 		left := r.Deadline.Sub(now)
 		v.Requests = append(v.Requests, requestView{

@@ -113,6 +113,18 @@ var htmlTemplate = template.Must(template.New("briefing").Parse(`<!DOCTYPE html>
 {{- end}}
 {{- end}}
 
+{{- with .Held}}
+<h2 style="font-size:16px;margin:24px 0 8px;text-transform:uppercase;letter-spacing:0.04em;">Probably not relevant (held back)</h2>
+<ul style="margin:0;padding-left:20px;font-size:14px;">
+{{- range .}}
+<li>{{.ItemID}}: {{.Title}}<br><span style="color:#57606a;">{{.Client}} / {{.Concern}}: {{.Reason}} · <code>reciprocal queue reopen {{.ID}}</code></span></li>
+{{- end}}
+</ul>
+{{- end}}
+{{- if .HeldMore}}
+<p style="font-size:13px;color:#57606a;">({{.HeldMore}} more: <code>reciprocal queue --held</code>)</p>
+{{- end}}
+
 {{- with .Digests}}
 <h2 style="font-size:16px;margin:24px 0 8px;text-transform:uppercase;letter-spacing:0.04em;">Digests due</h2>
 <ul style="margin:0;padding-left:20px;">

@@ -205,6 +205,18 @@ func renderText(v *view) string {
 		}
 	}
 
+	if len(v.Held) > 0 {
+		heading("PROBABLY NOT RELEVANT (held back)")
+		for _, h := range v.Held {
+			line("* ", h.ItemID, ": ", wrap(h.Title, textWidth-4-len(h.ItemID), "    "))
+			line("    ", h.Client, " / ", h.Concern, ": ", wrap(h.Reason, textWidth-8-len(h.Client)-len(h.Concern), "    "))
+			line("    reciprocal queue reopen ", h.ID)
+		}
+		if v.HeldMore > 0 {
+			line(fmt.Sprintf("(%d more: reciprocal queue --held)", v.HeldMore))
+		}
+	}
+
 	if len(v.Digests) > 0 {
 		heading("DIGESTS DUE")
 		for _, d := range v.Digests {

@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/watcher/advisories"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -16,6 +17,7 @@ var Sources = source.Registry{
 	github.Descriptor,
 	gerrit.Descriptor,
 	vulndb.Descriptor,
+	advisories.Descriptor,
 }
 
 func init() {

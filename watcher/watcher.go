@@ -40,13 +40,17 @@ func (n *Normalizer) sources() source.Registry {
 func (n *Normalizer) env() source.Env { return source.Env{Hosts: n.Hosts} }
 
 // Item normalizes the stored record rec, reading its comments from tx.
+// A record its source cannot normalize is reported as a *NormalizeError.
 func (n *Normalizer) Item(tx *store.Tx, rec store.Record) (index.Item, error) {
 	it, err := n.item(tx, rec)
 	if err != nil {
-		return index.Item{}, fmt.Errorf("item %s: %w", rec.ID, err)
+		if errors.Is(err, store.ErrDamaged) {
+			return index.Item{}, err
+		}
+		return index.Item{}, &NormalizeError{ID: rec.ID, Err: err}
 	}
 	if it.ID != rec.ID {
-		return index.Item{}, fmt.Errorf("item %s: stored JSON describes %s", rec.ID, it.ID)
+		return index.Item{}, &NormalizeError{ID: rec.ID, Err: fmt.Errorf("stored JSON describes %s", it.ID)}
 	}
 	it.Bound() // what is indexed, matched and shown is bounded; the raw JSON stays whole
 	it.Routine = index.Routine(&it)
@@ -70,6 +74,17 @@ func (n *Normalizer) item(tx *store.Tx, rec store.Record) (index.Item, error) {
 	}
 	return d.Normalize(r, n.env())
 }
+
+// A NormalizeError reports a stored record that cannot be normalized: its
+// raw JSON is not what its source's normalizer understands. Indexing
+// quarantines such a record (see Quarantined) and goes on.
+type NormalizeError struct {
+	ID  string
+	Err error
+}
+
+func (e *NormalizeError) Error() string { return "item " + e.ID + ": " + e.Err.Error() }
+func (e *NormalizeError) Unwrap() error { return e.Err }
 
 // Data is an open data directory: the store and the index derived from it.
 type Data struct {
@@ -212,6 +227,10 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 				bytes += len(rec.Raw)
 				last = rec.Seq
 				it, err := d.Norm.Item(tx, rec)
+				var ne *NormalizeError
+				if err != nil && !errors.As(err, &ne) {
+					return err
+				}
 				if err != nil {
 					// Not indexed, and an older version that was is
 					// removed: whatever reads the index (search, the

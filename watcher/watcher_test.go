@@ -126,7 +126,7 @@ func TestImportShapes(t *testing.T) {
 	for _, tt := range []struct {
 		line, shape, err string
 	}{
-		{`{"id": 5, "name": "x"}`, "", "not a GitHub issue or comment, Gerrit change or OSV entry"},
+		{`{"id": 5, "name": "x"}`, "", "not a GitHub issue or comment, Gerrit change, OSV entry or GitHub security advisory"},
 		{`[1, 2]`, "", "not a JSON object"},
 		{`{"number": 1, "html_url": "https://github.com/golang/go/issues/1"}`, "", "no updated_at"},
 		{`{"id":"GO-2024-0001","modified":"2024-01-01T00:00:00Z"}`, "gerrit", "no _number or project"},

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -323,6 +324,10 @@ trusting it, with the concern's prompts so far.`,
 			if err != nil {
 				return err
 			}
+			learned, err := match.Learnings(d.Store)
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(w, "index:    %d items\n", total)
 			for _, p := range profiles {
 				fmt.Fprintf(w, "\n%s  %s (%s)\n", p.ID, oneLine(p.Name), p.Tier)
@@ -341,6 +346,9 @@ trusting it, with the concern's prompts so far.`,
 					}
 					if e := edits[match.ConcernID{Client: p.ID, Concern: c.ID}]; e != nil {
 						a.printEdit(e, top)
+					}
+					if l, ok := learned[match.ConcernID{Client: p.ID, Concern: c.ID}]; ok {
+						printLearned(w, &l)
 					}
 					switch {
 					case res.Total == 0:
@@ -478,4 +486,19 @@ func (a *app) clientLog(p *configs.Profile, profiles configs.Profiles, since str
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, rec.Line)
 	return nil
+}
+
+// printLearned says what a concern learned from the maintainer's judgements.
+func printLearned(w io.Writer, l *match.Learned) {
+	line := fmt.Sprintf("    learned: %d marked relevant, %d not relevant", l.Relevant, l.NotRelevant)
+	if len(l.Holds) == 0 {
+		fmt.Fprintln(w, line+"; holds nothing back yet")
+		return
+	}
+	var hs []string
+	for _, h := range l.Holds {
+		hs = append(hs, fmt.Sprintf("%s (%d not relevant)", oneLine(h.Feature), h.NotRelevant))
+	}
+	fmt.Fprintf(w, "%s; holds back new matches like: %s\n", line, strings.Join(hs, ", "))
+	fmt.Fprintln(w, "             (unless something more specific was marked relevant; reset with 'reciprocal queue forget CLIENT/CONCERN')")
 }

@@ -111,8 +111,8 @@ reproduces the store.`,
   reciprocal export --source vulndb -o vulns.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if source != "" && !slices.Contains([]string{"github", "gerrit", "vulndb"}, source) {
-				return usagef("--source %q: want github, gerrit or vulndb", source)
+			if source != "" && watcher.Sources.Lookup(source) == nil {
+				return usagef("--source %q: want %s", source, watcher.Sources.KindList())
 			}
 			toFile := out != "" && out != "-"
 			if toFile {
@@ -161,7 +161,7 @@ reproduces the store.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&source, "source", "", "only this source: github, gerrit or vulndb")
+	c.Flags().StringVar(&source, "source", "", "only this source: "+watcher.Sources.KindList())
 	c.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
 	return c
 }

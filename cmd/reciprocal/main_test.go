@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/reciprocal-access/reciprocal/notify/smtptest"
+	"github.com/reciprocal-access/reciprocal/watcher/advisories/advisoriestest"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"
@@ -54,18 +55,19 @@ func TestScript(t *testing.T) {
 			return false, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"fakegithub": cmdFakeGitHub,
-			"expand":     cmdExpand,
-			"fakesmtp":   cmdFakeSMTP,
-			"fakegerrit": cmdFakeGerrit,
-			"fakevulndb": cmdFakeVulnDB,
-			"received":   cmdReceived,
-			"replace":    cmdReplace,
-			"corrupt":    cmdCorrupt,
-			"truncate":   cmdTruncate,
-			"genissues":  cmdGenIssues,
-			"storeput":   cmdStorePut,
-			"oldindex":   cmdOldIndex,
+			"fakegithub":     cmdFakeGitHub,
+			"expand":         cmdExpand,
+			"fakesmtp":       cmdFakeSMTP,
+			"fakegerrit":     cmdFakeGerrit,
+			"fakevulndb":     cmdFakeVulnDB,
+			"fakeadvisories": cmdFakeAdvisories,
+			"received":       cmdReceived,
+			"replace":        cmdReplace,
+			"corrupt":        cmdCorrupt,
+			"truncate":       cmdTruncate,
+			"genissues":      cmdGenIssues,
+			"storeput":       cmdStorePut,
+			"oldindex":       cmdOldIndex,
 			// readers.txtar, readonly.txtar
 			"heldgithub":      cmdHeldGitHub,
 			"awaitrequest":    cmdAwaitRequest,
@@ -117,6 +119,15 @@ func cmdFakeVulnDB(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(srv.Close)
 	loadJSONL(ts, args, srv.AddJSONL)
 	ts.Setenv("VULNDB_URL", srv.URL())
+}
+
+// cmdFakeAdvisories starts a fake GitHub serving the repository security
+// advisories of the given JSON Lines files, and sets $ADVISORIES_URL.
+func cmdFakeAdvisories(ts *testscript.TestScript, neg bool, args []string) {
+	srv := advisoriestest.NewServer()
+	ts.Defer(srv.Close)
+	loadJSONL(ts, args, srv.AddJSONL)
+	ts.Setenv("ADVISORIES_URL", srv.URL())
 }
 
 // loadJSONL feeds the JSON Lines files named by args to a fake tracker.

@@ -144,6 +144,10 @@ func (a *app) printMatch(res *match.Result, profiles configs.Profiles) {
 	for _, p := range res.Merged {
 		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  is part of %s now: their topics joined\n", "merged", p.ID, names[p.Client], p.Concern, p.MergedInto)
 	}
+	for _, p := range res.Held {
+		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", "held", p.ID, oneLine(names[p.Client]), p.Concern, p.Item.ID, oneLine(p.Item.Title))
+		fmt.Fprintf(a.stdout, "%-9s %s  %s\n", "", strings.Repeat(" ", len(p.ID)), oneLine(p.HeldReason))
+	}
 	for _, p := range res.Withdrawn {
 		fmt.Fprintf(a.stdout, "%-9s %s  %s / %s  %s  %s\n", "withdrawn", p.ID, oneLine(names[p.Client]), p.Concern, p.Item.ID, oneLine(p.Item.Title))
 		fmt.Fprintf(a.stdout, "%-9s %s  %s: it no longer matches\n", "", strings.Repeat(" ", len(p.ID)), withdrawnNote(p))

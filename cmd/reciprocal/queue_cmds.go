@@ -20,13 +20,14 @@ func init() {
 }
 
 // stateNames are the values --state accepts.
-var stateNames = []string{"open", "snoozed", "done", "dismissed", "history", "merged", "withdrawn", "all"}
+var stateNames = []string{"open", "snoozed", "done", "dismissed", "history", "merged", "withdrawn", "held", "all"}
 
 func (a *app) queueCommand() *cobra.Command {
 	var (
 		client, state string
 		asJSON        bool
 		byPrompt      bool
+		held          bool
 		limit         int
 	)
 	c := &cobra.Command{
@@ -44,21 +45,33 @@ told you and when, and why each item matched.
 members repeated on each), so that scripts counting items see all of them;
 --json --by-prompt prints one object per prompt.
 
+--held lists the matches held back because they resemble prompts you marked
+not relevant ('queue dismiss --not-relevant'), each with its reason;
+'reciprocal queue reopen ID' puts one in the queue, 'reciprocal queue forget
+CLIENT/CONCERN' forgets what a concern learned.
+
 Act on a prompt with 'reciprocal queue done|snooze|dismiss|reopen ID', or see
 all of it with 'reciprocal queue show ID'.`,
 		Example: `  reciprocal queue
   reciprocal queue --client acme --state all
-  reciprocal queue --json`,
+  reciprocal queue --json
+  reciprocal queue --held`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 0 {
 				return usagef("-n %d: want 0 (all) or more", limit)
 			}
+			if held {
+				if cmd.Flags().Changed("state") {
+					return usagef("--held is --state held: give one of them")
+				}
+				state = "held"
+			}
 			f := queue.Filter{Client: client}
 			switch state {
 			case "all":
 				f.States = queue.States
-			case "open", "snoozed", "done", "dismissed", "history", "merged", "withdrawn":
+			case "open", "snoozed", "done", "dismissed", "history", "merged", "withdrawn", "held":
 				f.States = []queue.State{queue.State(state)}
 			default:
 				return usagef("--state %q: want one of %s", state, strings.Join(stateNames, ", "))
@@ -124,7 +137,8 @@ all of it with 'reciprocal queue show ID'.`,
 	c.Flags().StringVar(&state, "state", "open", "prompts in this state: "+strings.Join(stateNames, ", "))
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array, one object per matched item")
 	c.Flags().BoolVar(&byPrompt, "by-prompt", false, "with --json: one object per prompt")
-	c.AddCommand(a.queueShowCommand(), a.queueDoneCommand(), a.queueSnoozeCommand(), a.queueDismissCommand(), a.queueReopenCommand())
+	c.Flags().BoolVar(&held, "held", false, "list the matches held back as probably not relevant")
+	c.AddCommand(a.queueShowCommand(), a.queueDoneCommand(), a.queueSnoozeCommand(), a.queueDismissCommand(), a.queueReopenCommand(), a.queueForgetCommand())
 	return c
 }
 
@@ -162,6 +176,9 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 	}
 	fmt.Fprintf(w, "  told:     %s\n", told(e))
 	fmt.Fprintf(w, "  why:      %s\n", oneLine(report.Why(&e.Reasons)))
+	if e.HeldReason != "" && e.State == queue.Held {
+		fmt.Fprintf(w, "  held:     %s\n", oneLine(e.HeldReason))
+	}
 	if e.MergedInto != "" {
 		fmt.Fprintf(w, "  merged:   its topic joined another: see %s\n", e.MergedInto)
 	}
@@ -388,20 +405,84 @@ briefing's time zone) or for a while; then it is open again.`,
 }
 
 func (a *app) queueDismissCommand() *cobra.Command {
-	var note string
+	var (
+		note        string
+		notRelevant bool
+	)
 	c := &cobra.Command{
 		Use:   "dismiss ID [--note TEXT]",
 		Short: "Never prompt again for this client, concern and item",
 		Long: `Dismiss closes a prompt for good: milestones of the item do not bring it back
-for this client and concern. 'reciprocal queue reopen ID' undoes it.`,
+for this client and concern. 'reciprocal queue reopen ID' undoes it.
+
+--not-relevant also records that the prompt was not relevant to the concern
+(done records that it was): new matches that resemble what you marked not
+relevant, and not what you marked relevant, are held back from then on.`,
 		Example: `  reciprocal queue dismiss p-k3xq9za --note "they no longer use ticket keys"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if notRelevant {
+				return a.updatePrompt(args[0], "dismissed as not relevant", func(p *queue.Prompt, now time.Time) error {
+					return p.DismissNotRelevant(now, note)
+				})
+			}
 			return a.updatePrompt(args[0], "dismissed", func(p *queue.Prompt, now time.Time) error { return p.Dismiss(now, note) })
 		},
 	}
 	c.Flags().StringVar(&note, "note", "", "why")
+	c.Flags().BoolVar(&notRelevant, "not-relevant", false, "record that it was not relevant: similar matches are held back")
 	return c
+}
+
+func (a *app) queueForgetCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "forget CLIENT/CONCERN",
+		Short: "Forget what a concern learned from your judgements",
+		Long: `Forget drops the judgements (done, dismiss --not-relevant) recorded so far for
+one concern, so that nothing is held back on their account any more, and puts
+the matches it held back in the queue.`,
+		Example: "  reciprocal queue forget acme/tls-session-resumption",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, concern, ok := strings.Cut(args[0], "/")
+			if !ok || client == "" || concern == "" {
+				return usagef("%q: want CLIENT/CONCERN, like acme/tls-session-resumption", args[0])
+			}
+			profiles, err := a.profiles()
+			if err != nil {
+				return err
+			}
+			cl := profiles.Client(client)
+			if cl == nil {
+				return unknownClient(client, profiles)
+			}
+			if cl.Concern(concern) == nil {
+				var ids []string
+				for _, c := range cl.Concerns {
+					ids = append(ids, c.ID)
+				}
+				return withHint(fmt.Errorf("client %s has no concern %q", client, concern), "concerns: "+strings.Join(ids, ", "))
+			}
+			d, err := a.openData(true)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			var released []*queue.Prompt
+			err = d.Store.Update(func(tx *store.Tx) error {
+				released, err = queue.Forget(tx, client, concern, a.now())
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s/%s: forgot its judgements; %s back in the queue\n", client, concern, plural(len(released), "held match"))
+			for _, p := range released {
+				fmt.Fprintf(a.stdout, "  %s  %s  %s\n", p.ID, p.Item.ID, oneLine(p.Item.Title))
+			}
+			return nil
+		},
+	}
 }
 
 func (a *app) queueReopenCommand() *cobra.Command {

@@ -183,6 +183,12 @@ cherry-picks, the vulnerability entry). --raw prints the JSON as stored.`,
 			if errors.Is(err, watcher.ErrNotFound) {
 				return withHint(err, "search for it: reciprocal search 'words from its title'")
 			}
+			var ne *watcher.NormalizeError
+			if errors.As(err, &ne) && raw {
+				err = nil // the stored JSON is what was asked for
+			} else if errors.As(err, &ne) {
+				return withHint(fmt.Errorf("show: %w", err), "the record is quarantined (see 'reciprocal status'); 'reciprocal show --raw "+args[0]+"' prints its stored JSON")
+			}
 			if err != nil {
 				return err
 			}

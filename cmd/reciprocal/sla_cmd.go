@@ -26,7 +26,7 @@ func (a *app) slaPolicy(profiles configs.Profiles) (*sla.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sla.Policy{Config: cfg, Profiles: profiles, Own: cfg.OwnProjects()}, nil
+	return (&report.Env{Config: cfg, Profiles: profiles}).SLAPolicy(), nil
 }
 
 func (a *app) slaCommand() *cobra.Command {

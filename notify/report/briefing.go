@@ -77,10 +77,24 @@ func (e *Env) briefing(day notify.Date, t time.Time) (*notify.Briefing, error) {
 	b.StageChanges = stageChanges(changes)
 
 	err = d.Store.View(func(tx *store.Tx) error {
-		return queue.Scan(tx, []queue.State{queue.History}, func(p *queue.Prompt) error {
-			if p.Created.After(since) {
-				b.HistoryRecorded++
+		return queue.Scan(tx, []queue.State{queue.History, queue.Held}, func(p *queue.Prompt) error {
+			if !p.Created.After(since) {
+				return nil
 			}
+			if p.State == queue.History {
+				b.HistoryRecorded++
+				return nil
+			}
+			cl := e.Profiles.Client(p.Client)
+			if cl == nil || cl.Concern(p.Concern) == nil {
+				return nil
+			}
+			if len(b.Held) == maxHeld {
+				b.HeldMore++
+				return nil
+			}
+			b.Held = append(b.Held, notify.HeldPrompt{ID: p.ID, Client: cl.Name, Concern: p.Concern,
+				ItemID: p.Item.ID, Title: p.Item.Title, Reason: p.HeldReason})
 			return nil
 		})
 	})
@@ -140,6 +154,10 @@ func (e *Env) slaSections(t time.Time) ([]notify.SLARequest, []notify.VulnAlert,
 	}
 	return reqs, vulns, nil
 }
+
+// maxHeld is how many held matches the briefing lists: it is a short
+// part, for a glance at what learning kept out of the queue.
+const maxHeld = 10
 
 // clientPrompts groups open prompts by client, in the queue's order.
 func clientPrompts(es []queue.Entry) []notify.ClientPrompts {

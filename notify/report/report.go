@@ -18,6 +18,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/notify"
 	"github.com/reciprocal-access/reciprocal/notify/sla"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/advisories"
 )
 
 // Env is what reports are built from.
@@ -50,7 +51,7 @@ func (e *Env) now() time.Time {
 // SLAPolicy returns the vulnerability SLA of the configuration and the
 // profiles.
 func (e *Env) SLAPolicy() *sla.Policy {
-	return &sla.Policy{Config: e.Config, Profiles: e.Profiles, Own: e.Config.OwnProjects()}
+	return &sla.Policy{Config: e.Config, Profiles: e.Profiles, Own: advisories.Repos(e.Config)}
 }
 
 // Mailbox returns the outbox of messages other than the briefing (alerts,

@@ -91,6 +91,9 @@ type Options struct {
 	Workers int
 	// Logger receives progress; nil means slog.Default().
 	Logger *slog.Logger
+	// NoLearning turns off holding back matches that resemble what the
+	// maintainer marked not relevant (learn.go).
+	NoLearning bool
 }
 
 // A Result says what a run did.
@@ -114,6 +117,9 @@ type Result struct {
 	// Merged are the prompts whose topic became part of another topic:
 	// each names the prompt it is part of now (MergedInto).
 	Merged []*queue.Prompt `json:"merged,omitempty"`
+	// Held are the new prompts held back as probably not relevant
+	// (learn.go), each with its HeldReason.
+	Held []*queue.Prompt `json:"held,omitempty"`
 	// Withdrawn are the open prompts that nobody acted on and that an
 	// edited concern no longer matches.
 	Withdrawn []*queue.Prompt `json:"withdrawn,omitempty"`
@@ -165,6 +171,8 @@ type runner struct {
 	log      *slog.Logger
 	// states are the concerns' states before the run.
 	states map[string]concernState
+	// models are what each concern learned, by concernEval.key.
+	models map[string]*model
 }
 
 // Run matches the items changed since the last run against every concern of
@@ -213,7 +221,12 @@ func Run(ctx context.Context, d *watcher.Data, profiles configs.Profiles, opts O
 			cursor = binary.BigEndian.Uint64(v)
 		}
 		var err error
-		states, err = readStates(tx)
+		if states, err = readStates(tx); err != nil {
+			return err
+		}
+		if !opts.NoLearning {
+			r.models, err = models(tx)
+		}
 		return err
 	})
 	if err != nil {
@@ -506,7 +519,7 @@ func (r *runner) apply(tx *store.Tx, ce *concernEval, h *index.Hit, whole bool) 
 	}
 	info := queue.ItemInfo{
 		ID: h.ID, Kind: h.Kind, Title: h.Title, URL: h.URL, State: h.State, Stage: h.Stage,
-		Packages: h.Packages, Updated: h.Updated,
+		Packages: h.Packages, Routine: h.Routine, Updated: h.Updated,
 	}
 	if h.Kind == index.KindVuln {
 		if info.Published, err = r.published(tx, h.ID); err != nil {
@@ -534,13 +547,18 @@ func (r *runner) apply(tx *store.Tx, ce *concernEval, h *index.Hit, whole bool) 
 		}
 		if !recent {
 			p.State = queue.History
+		} else if why, ok := r.models[ce.key()].hold(&info); ok {
+			p.State, p.HeldReason = queue.Held, why
 		}
 		if err := queue.Put(tx, p); err != nil {
 			return err
 		}
-		if p.State == queue.History {
+		switch p.State {
+		case queue.History:
 			r.res.History++
-		} else {
+		case queue.Held:
+			r.res.Held = append(r.res.Held, p)
+		default:
 			r.res.New = append(r.res.New, p)
 		}
 		return nil
@@ -693,6 +711,7 @@ func (r *runner) link(tx *store.Tx, recs []store.Record, through uint64) error {
 		for _, g := range gone {
 			r.res.New = slices.DeleteFunc(r.res.New, func(p *queue.Prompt) bool { return p.ID == g.ID })
 			r.res.Reopened = slices.DeleteFunc(r.res.Reopened, func(p *queue.Prompt) bool { return p.ID == g.ID })
+			r.res.Held = slices.DeleteFunc(r.res.Held, func(p *queue.Prompt) bool { return p.ID == g.ID })
 		}
 	}
 	return topic.SetCursor(tx, through)

@@ -20,7 +20,10 @@ import (
 // Version 2 added topics: the prompt's topic, members, the member of each
 // trigger, where a merged prompt went and judgements. Version 1 records are
 // still read (as prompts of one member); they are written back as version 2.
-const codecVersion = 2
+//
+// Version 3 added the routine reason of items and the reason a held prompt
+// was held.
+const codecVersion = 3
 
 type encoder struct{ b []byte }
 
@@ -62,6 +65,7 @@ func (e *encoder) item(it *ItemInfo) {
 	e.str(it.State)
 	e.str(it.Stage)
 	e.strs(it.Packages)
+	e.str(it.Routine)
 	e.time(it.Updated)
 	e.time(it.Published)
 }
@@ -80,6 +84,7 @@ func marshal(p *Prompt) []byte {
 	e.str(p.Concern)
 	e.str(p.Topic)
 	e.str(p.MergedInto)
+	e.str(p.HeldReason)
 	e.item(&p.Item)
 	e.n(len(p.Members))
 	for i := range p.Members {
@@ -189,11 +194,13 @@ func (d *decoder) snapshot() Snapshot {
 	return Snapshot{State: d.str(), Stage: d.str(), Modified: d.time()}
 }
 
-func (d *decoder) item() ItemInfo {
-	return ItemInfo{
-		ID: d.str(), Kind: d.str(), Title: d.str(), URL: d.str(), State: d.str(), Stage: d.str(),
-		Packages: d.strs(), Updated: d.time(), Published: d.time(),
+func (d *decoder) item(v byte) ItemInfo {
+	it := ItemInfo{ID: d.str(), Kind: d.str(), Title: d.str(), URL: d.str(), State: d.str(), Stage: d.str(), Packages: d.strs()}
+	if v >= 3 {
+		it.Routine = d.str()
 	}
+	it.Updated, it.Published = d.time(), d.time()
+	return it
 }
 
 func (d *decoder) reasons() Reasons {
@@ -213,12 +220,15 @@ func unmarshal(b []byte, p *Prompt) error {
 		p.Topic = d.str()
 		p.MergedInto = d.str()
 	}
-	p.Item = d.item()
+	if v >= 3 {
+		p.HeldReason = d.str()
+	}
+	p.Item = d.item(v)
 	if v >= 2 {
 		if n := d.n(); n > 0 {
 			p.Members = make([]Member, n)
 			for i := range p.Members {
-				p.Members[i] = Member{Item: d.item(), Reasons: d.reasons(), Snapshot: d.snapshot(), Joined: d.time()}
+				p.Members[i] = Member{Item: d.item(v), Reasons: d.reasons(), Snapshot: d.snapshot(), Joined: d.time()}
 			}
 		}
 	}

@@ -25,7 +25,9 @@ type Entry struct {
 	// first, each with why it matched.
 	Members []Member `json:"members"`
 	// MergedInto names the prompt a merged prompt is part of now.
-	MergedInto string    `json:"merged_into,omitempty"`
+	MergedInto string `json:"merged_into,omitempty"`
+	// HeldReason says why a held prompt was held back.
+	HeldReason string    `json:"held_reason,omitempty"`
 	Trigger    Trigger   `json:"trigger"`  // the latest
 	Triggers   []Trigger `json:"triggers"` // all, oldest first
 	Reasons    Reasons   `json:"reasons"`
@@ -75,6 +77,7 @@ func NewEntry(p *Prompt, profiles configs.Profiles, now time.Time) (Entry, bool)
 		Item:       p.Item,
 		Members:    p.Members,
 		MergedInto: p.MergedInto,
+		HeldReason: p.HeldReason,
 		Trigger:    p.Trigger(),
 		Triggers:   p.Triggers,
 		Reasons:    p.Reasons,

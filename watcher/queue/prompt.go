@@ -53,6 +53,18 @@
 //	           same client and concern now holds its members (MergedInto)
 //	withdrawn  the concern was edited and no longer matches any member, and
 //	           nobody had acted on the prompt (see Withdraw)
+//	held       a new match that resembles what the maintainer marked not
+//	           relevant for the concern (package watcher/match, learn.go):
+//	           not in the queue, listed with its reason (HeldReason);
+//	           reopen puts it in the queue, forgetting the concern's
+//	           judgements releases it
+//
+// # Judgements
+//
+// Marking a prompt done records that it was relevant; dismissing it with
+// DismissNotRelevant records that it was not. The judgement is kept on the
+// log event (Event.Judgement); Judgement returns the prompt's current one.
+// A re-open retracts it.
 //
 // Merged and withdrawn prompts never return to the queue on their own.
 //
@@ -94,10 +106,11 @@ const (
 	History   State = "history"
 	Merged    State = "merged"
 	Withdrawn State = "withdrawn"
+	Held      State = "held"
 )
 
 // States lists every state, in the order the CLI documents them.
-var States = []State{Open, Snoozed, Done, Dismissed, History, Merged, Withdrawn}
+var States = []State{Open, Snoozed, Done, Dismissed, History, Merged, Withdrawn, Held}
 
 // Trigger kinds: why a prompt was created or re-opened.
 const (
@@ -128,6 +141,9 @@ type Prompt struct {
 	State   State    `json:"state"` // as stored; see StateAt
 	// MergedInto names the prompt that a merged prompt became part of.
 	MergedInto string `json:"merged_into,omitempty"`
+	// HeldReason says why a held prompt was held back: "like 3 prompts
+	// you marked not relevant: area x/build, repo build".
+	HeldReason string `json:"held_reason,omitempty"`
 	// Until is when a snoozed prompt returns to the queue.
 	Until   time.Time `json:"until,omitzero"`
 	Created time.Time `json:"created"`
@@ -153,14 +169,16 @@ type Prompt struct {
 // ItemInfo is what a prompt remembers of its item, as of the last
 // evaluation, so that the queue can be listed without the index.
 type ItemInfo struct {
-	ID       string    `json:"id"`
-	Kind     string    `json:"kind"`
-	Title    string    `json:"title"`
-	URL      string    `json:"url"`
-	State    string    `json:"state"`
-	Stage    string    `json:"stage,omitempty"`
-	Packages []string  `json:"packages,omitempty"`
-	Updated  time.Time `json:"updated"`
+	ID       string   `json:"id"`
+	Kind     string   `json:"kind"`
+	Title    string   `json:"title"`
+	URL      string   `json:"url"`
+	State    string   `json:"state"`
+	Stage    string   `json:"stage,omitempty"`
+	Packages []string `json:"packages,omitempty"`
+	// Routine says why the item is a routine change, or is empty.
+	Routine string    `json:"routine,omitempty"`
+	Updated time.Time `json:"updated"`
 	// Published is when a vulnerability was published.
 	Published time.Time `json:"published,omitzero"`
 }
@@ -330,12 +348,35 @@ func (p *Prompt) set(now time.Time, s State, ev Event) {
 // it. Open, snoozed and history prompts can be marked done.
 func (p *Prompt) MarkDone(now time.Time, note string) error {
 	switch p.StateAt(now) {
-	case Open, Snoozed, History:
+	case Open, Snoozed, History, Held:
 	default:
 		return p.deny(now, ActionDone, "reopen it first")
 	}
-	p.set(now, Done, Event{Action: ActionDone, Note: note})
+	p.set(now, Done, Event{Action: ActionDone, Note: note, Judgement: JudgedRelevant})
 	return nil
+}
+
+// DismissNotRelevant dismisses the prompt, recording that it was not
+// relevant to the concern: the matcher learns from it.
+func (p *Prompt) DismissNotRelevant(now time.Time, note string) error {
+	if err := p.Dismiss(now, note); err != nil {
+		return err
+	}
+	p.Log[len(p.Log)-1].Judgement = JudgedNotRelevant
+	return nil
+}
+
+// Judgement returns the maintainer's current judgement of the prompt and
+// when it was made: that of the last done, dismissed or re-opened event
+// (a re-open retracts it), or "" if there is none.
+func (p *Prompt) Judgement() (string, time.Time) {
+	for i := len(p.Log) - 1; i >= 0; i-- {
+		switch ev := p.Log[i]; ev.Action {
+		case ActionDone, ActionDismissed, ActionReopened:
+			return ev.Judgement, ev.At
+		}
+	}
+	return "", time.Time{}
 }
 
 // Snooze takes an open or snoozed prompt out of the queue until the given
@@ -383,6 +424,16 @@ func (p *Prompt) AddTrigger(t Trigger) bool {
 		return false
 	}
 	p.Triggers = append(p.Triggers, t)
+	if p.State == Held {
+		// Held back as probably not relevant: the milestone is recorded
+		// and shows with it, but does not put it in the queue.
+		if m := p.Member(t.Item); m != nil {
+			m.Snapshot = t.Snapshot
+		}
+		p.Updated = t.At
+		p.lead()
+		return true
+	}
 	if m := p.Member(t.Item); m != nil {
 		m.Snapshot = t.Snapshot
 	}

@@ -96,6 +96,9 @@ func absorb(keep, lose *Prompt, now time.Time) {
 	case ls == Done && ks == History:
 		keep.State = Done
 	}
+	if keep.State != Held {
+		keep.HeldReason = ""
+	}
 	keep.Updated = now
 	keep.lead()
 	lose.State = Merged

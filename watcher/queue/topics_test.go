@@ -16,7 +16,13 @@ func marshalV1(p *Prompt) []byte {
 	e.str(p.ID)
 	e.str(p.Client)
 	e.str(p.Concern)
-	e.item(&p.Item)
+	it := &p.Item
+	for _, s := range []string{it.ID, it.Kind, it.Title, it.URL, it.State, it.Stage} {
+		e.str(s)
+	}
+	e.strs(it.Packages)
+	e.time(it.Updated)
+	e.time(it.Published)
 	e.str(string(p.State))
 	e.time(p.Until)
 	e.time(p.Created)

@@ -1,0 +1,48 @@
+package advisories
+
+import (
+	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
+)
+
+// Descriptor is the advisories source as the rest of reciprocal sees it.
+var Descriptor = &source.Descriptor{
+	Kind:      index.SourceAdvisories,
+	Section:   "[[advisories]]",
+	Objects:   "GitHub security advisory",
+	Config:    section,
+	Build:     build,
+	Normalize: func(rec source.Record, _ source.Env) (index.Item, error) { return Normalize(rec.Raw) },
+	Shapes: []source.Shape{{
+		Name:   ShapeAdvisory,
+		Detect: func(m source.Members) bool { return m.IsString("ghsa_id") && m.Has("html_url") },
+		Parse: func(raw []byte, _ source.Env) (source.Object, error) {
+			it, err := Normalize(raw)
+			return source.Object{ID: it.ID}, err
+		},
+	}},
+}
+
+// ShapeAdvisory is the shape of a repository security advisory in JSON
+// Lines files.
+const ShapeAdvisory = "advisories"
+
+func build(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, error) {
+	var out []source.Source
+	for _, a := range Configured(cfg) {
+		var o []Option
+		if c := opts.Client(index.SourceAdvisories); c != nil {
+			o = append(o, WithHTTPClient(c))
+		}
+		if opts.Anonymous {
+			o = append(o, WithToken(""))
+		}
+		s, err := NewSource(a, o...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
