@@ -1,10 +1,12 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"html"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -193,7 +195,30 @@ func (x *Index) Search(ctx context.Context, req Request) (_ *Result, err error) 
 	for _, m := range res.Hits {
 		out.Hits = append(out.Hits, hitFrom(m))
 	}
+	if byScoreOnly(req) {
+		// Bleve ranked by score alone (see searchRequest); order the
+		// page's equal scores by date, then ID, as the sort promises.
+		slices.SortStableFunc(out.Hits, func(a, b Hit) int {
+			if c := cmp.Compare(b.Score, a.Score); c != 0 {
+				return c
+			}
+			if c := b.Updated.Compare(a.Updated); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+	}
 	return out, nil
+}
+
+// byScoreOnly reports whether Bleve is asked to rank req by score alone. A
+// sort with tie-breakers (date, ID) makes Bleve decode the date and look up
+// the ID of every matching item, not just of the page it returns: three
+// quarters of a search's time over a large index. Ties are broken within
+// the page instead; only items of exactly equal score at the page's edge
+// may fall on either side of it.
+func byScoreOnly(req Request) bool {
+	return (req.Sort == "" || req.Sort == SortRelevance) && strings.TrimSpace(req.Query) != "" && len(req.After) == 0
 }
 
 func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
@@ -281,7 +306,9 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels, FieldRoutine}
 	switch req.Sort {
 	case "", SortRelevance:
-		if strings.TrimSpace(req.Query) == "" {
+		if byScoreOnly(req) {
+			sr.SortBy([]string{"-_score"})
+		} else if strings.TrimSpace(req.Query) == "" {
 			sr.SortBy([]string{"-" + FieldUpdated, "_id"})
 		} else {
 			sr.SortBy([]string{"-_score", "-" + FieldUpdated, "_id"})

@@ -260,10 +260,6 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 			slog.Warn("quarantined a stored record that cannot be normalized", "item", q.ID, "err", q.Err)
 		}
 		n += b.Len() - len(bad) // the quarantined are deletions
-		// The batch is read: drop the store pages it touched, so that a
-		// first indexing of millions of objects does not keep the whole
-		// store file resident.
-		d.Store.ReleaseMemory()
 		if err := b.Commit(ctx, last); err != nil {
 			return n, err
 		}
@@ -392,13 +388,21 @@ func (d *Data) Related(id string) (string, []Related, error) {
 			}
 			r := Related{ID: m, Via: via[m]}
 			if r.Via == "" {
+				// m names this item, or both name the same meeting point
+				// (a Change-Id, a CL number).
 				back, err := topic.Edges(tx, m)
 				if err != nil {
 					return err
 				}
 				for _, e := range back {
-					if e.To == id {
+					switch {
+					case e.To == id:
 						r.Via = e.Kind + " (from " + m + ")"
+					case r.Via == "" && !topic.IsItem(e.To) && via[e.To] != "":
+						r.Via = e.Kind
+						if e.Kind != via[e.To] {
+							r.Via = via[e.To]
+						}
 					}
 				}
 			}

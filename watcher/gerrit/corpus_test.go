@@ -1,8 +1,6 @@
 package gerrit_test
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -31,31 +30,18 @@ type corpusChange struct {
 // readCorpus reads the corpus's changes, in file order.
 func readCorpus(tb testing.TB, path string) []corpusChange {
 	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(nil, 64<<20)
 	var out []corpusChange
-	for n := 1; sc.Scan(); n++ {
+	sourcetest.EachLine(tb, path, func(n int, raw []byte) error {
 		var v struct {
 			Project string `json:"project"`
 			Number  int    `json:"_number"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			tb.Fatalf("%s:%d: %v", path, n, err)
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
 		}
-		out = append(out, corpusChange{n, v.Project, v.Number, append([]byte(nil), sc.Bytes()...)})
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
+		out = append(out, corpusChange{n, v.Project, v.Number, append([]byte(nil), raw...)})
+		return nil
+	})
 	return out
 }
 
@@ -205,24 +191,7 @@ var longAgo = source.Options{Since: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
 // process, so its work is counted too.
 func BenchmarkGerritSyncCorpus(b *testing.B) {
 	srv, projects, n := corpusServer(b)
-	src := benchSource(b, srv, projects)
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		st, err := store.Open(b.TempDir(), store.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		stats, err := src.Sync(context.Background(), st, longAgo)
-		if err != nil || stats.New != n {
-			b.Fatalf("sync: %+v, %v", stats, err)
-		}
-		b.StopTimer()
-		st.Close()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
+	sourcetest.BenchFirstSync(b, benchSource(b, srv, projects), n, longAgo)
 }
 
 // BenchmarkNoChangeSync is a sync that finds nothing new: one request a

@@ -15,6 +15,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -66,15 +67,8 @@ func (e *env) newSource(extra ...gerrit.Option) *gerrit.Source {
 	return s
 }
 
-func openData(t testing.TB, dir string) *watcher.Data {
-	t.Helper()
-	d, err := watcher.OpenData(dir, false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
+// openData opens a data directory in dir for the test.
+var openData = sourcetest.OpenData
 
 // opts returns the sync options of a test: its clock, and a first sync
 // that reaches back before t0.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -51,31 +52,8 @@ var benchOpts = source.Options{Since: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC
 // benchBackfill measures first syncs of n issues from srv into empty stores.
 func benchBackfill(b *testing.B, srv *githubtest.Server, n int) {
 	quiet(b)
-	src := benchSource(b, srv)
-	ctx := context.Background()
-	b.ReportAllocs()
-	var requests int
-	for b.Loop() {
-		b.StopTimer()
-		st, err := store.Open(b.TempDir(), store.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		stats, err := src.Sync(ctx, st, benchOpts)
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if stats.New != n {
-			b.Fatalf("synced %d new issues, want %d", stats.New, n)
-		}
-		requests = stats.Requests
-		st.Close()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
-	b.ReportMetric(float64(requests)/float64(n), "requests/item")
+	stats := sourcetest.BenchFirstSync(b, benchSource(b, srv), n, benchOpts)
+	b.ReportMetric(float64(stats.Requests)/float64(n), "requests/item")
 }
 
 // BenchmarkSyncCorpus is a first sync of the corpus issues through the fake

@@ -1,14 +1,13 @@
 package github_test
 
 import (
-	"bufio"
-	"compress/gzip"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -32,37 +31,13 @@ func serveCorpus(tb testing.TB, srv *githubtest.Server) (int, bool) {
 	return n, true
 }
 
-// countLines counts the lines of a gzip-compressed file.
-func countLines(tb testing.TB, name string) int {
-	tb.Helper()
-	f, err := os.Open(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(nil, 64<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return n
-}
-
 func TestSyncCorpus(t *testing.T) {
 	srv := newServer(t)
 	n, ok := serveCorpus(t, srv)
 	if !ok {
 		t.Skipf("corpus not available: %s", corpusIssues)
 	}
-	if lines := countLines(t, corpusIssues); n != lines {
+	if lines := sourcetest.CountLines(t, corpusIssues); n != lines {
 		t.Fatalf("served %d issues, the file has %d lines", n, lines)
 	}
 	e := newEnv(t, srv)

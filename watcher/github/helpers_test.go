@@ -13,6 +13,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 )
 
@@ -175,15 +176,8 @@ func newSource(t testing.TB, srv *githubtest.Server, clock *fakeclock.Clock, opt
 	return src
 }
 
-func openData(t testing.TB, dir string) *watcher.Data {
-	t.Helper()
-	d, err := watcher.OpenData(dir, false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
+// openData opens a data directory in dir for the test.
+var openData = sourcetest.OpenData
 
 // sync runs one sync of the env's source straight into the store.
 func (e *env) sync(t testing.TB) (source.Stats, error) {

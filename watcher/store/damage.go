@@ -148,3 +148,34 @@ func damagedAt(fn func()) (damaged bool) {
 	fn()
 	return false
 }
+
+// Check reads every page of the store and verifies it (bbolt's consistency
+// check: page IDs and types, the freelist, key order), returning ErrDamaged
+// with the first problem found. Ordinary commands read only the pages they
+// need, so a damaged page can go unnoticed until something reads it; Check
+// finds it at the cost of reading the whole file.
+func (s *Store) Check() (err error) {
+	defer s.guard(&err)
+	db, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	return db.View(func(tx *bolt.Tx) error {
+		var first error
+		n := 0
+		for e := range tx.Check() { // drained to the end: the check runs in its own goroutine
+			if first == nil {
+				first = e
+			}
+			n++
+		}
+		switch {
+		case n == 1:
+			return fmt.Errorf("%w: %s: %v", ErrDamaged, s.path, first)
+		case n > 1:
+			return fmt.Errorf("%w: %s: %v (and %d more problems)", ErrDamaged, s.path, first, n-1)
+		}
+		return nil
+	})
+}

@@ -6,23 +6,19 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// ReleaseMemory tells the kernel that the pages of the store file mapped
-// into memory are not needed now. bbolt reads the file through a shared,
-// read-only memory map, and every page a long scan touches stays resident
-// (and counts in the process's RSS) until the map is closed; a scan over
-// millions of records would hold the whole file. Dropping the pages is
-// safe: the next read of one faults it back from the page cache.
+// releaseMapped tells the kernel that the pages of the store file mapped
+// into memory are not needed now (madvise MADV_DONTNEED). bbolt reads the
+// file through a shared, read-only memory map, and every page a long scan
+// or a long import touches stays resident, counting in the process's RSS,
+// until the map is closed: a first import of a million objects would hold
+// the whole file. Dropping the pages is safe: the next read of one faults
+// it back from the page cache, and bbolt never writes through the map.
 //
-// Call it between transactions, never while one is open in this process.
-func (s *Store) ReleaseMemory() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.db == nil {
-		return // closed: nothing is mapped
-	}
-	var size int64
-	s.db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil })
-	info := s.db.Info()
+// It must run inside a transaction of tx's database: an open transaction
+// holds bbolt's map lock, so the map cannot move while it is advised.
+func releaseMapped(tx *bolt.Tx) {
+	info := tx.DB().Info()
+	size := tx.Size()
 	if info.Data == 0 || size <= 0 {
 		return
 	}

@@ -2,5 +2,7 @@
 
 package store
 
-// ReleaseMemory does nothing on this system: see release_linux.go.
-func (s *Store) ReleaseMemory() {}
+import bolt "go.etcd.io/bbolt"
+
+// releaseMapped does nothing on this system: see release_linux.go.
+func releaseMapped(*bolt.Tx) {}

@@ -290,7 +290,10 @@ func (s *Store) Update(fn func(*Tx) error) (err error) {
 		return err
 	}
 	defer s.release()
-	return db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	return db.Update(func(tx *bolt.Tx) error {
+		defer maybeRelease(tx)
+		return fn(&Tx{tx: tx})
+	})
 }
 
 // View runs fn in a read-only transaction.
@@ -301,7 +304,10 @@ func (s *Store) View(fn func(*Tx) error) (err error) {
 		return err
 	}
 	defer s.release()
-	return db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	return db.View(func(tx *bolt.Tx) error {
+		defer maybeRelease(tx)
+		return fn(&Tx{tx: tx})
+	})
 }
 
 // Size returns the size of the store file in bytes.
@@ -314,6 +320,9 @@ func (s *Store) Size() int64 {
 // A Tx is a store transaction.
 type Tx struct {
 	tx *bolt.Tx
+	// written holds the items this transaction gave a new sequence
+	// number: touching one again would change nothing a reader can see.
+	written map[string]bool
 }
 
 // A Record is one stored item. Raw is only valid during the transaction.
@@ -417,13 +426,25 @@ func (tx *Tx) write(id, source string, raw []byte) error {
 	if err := putCount(tx.tx.Bucket(bucketCounts), countSeq, seq); err != nil {
 		return err
 	}
+	if tx.written == nil {
+		tx.written = make(map[string]bool)
+	}
+	tx.written[id] = true
 	return seqs.Put(seqKey(seq), []byte(id))
 }
 
 // Touch gives a stored item the next sequence number without changing its
 // bytes, so that later stages look at it again (for example because one of
 // its comments changed). It does nothing if the item is not stored.
+//
+// An item written (or touched) earlier in the same transaction is left as
+// it is: its sequence number is already newer than anything a reader has
+// seen, and the reader sees the transaction whole. An import of an issue
+// followed by its comments thus writes the issue once, not once a comment.
 func (tx *Tx) Touch(id string) error {
+	if tx.written[id] {
+		return nil
+	}
 	rec, ok, err := tx.Item(id)
 	if err != nil || !ok {
 		return err
@@ -461,7 +482,11 @@ func (tx *Tx) Count() int {
 func (tx *Tx) Since(seq uint64, fn func(Record) error) error {
 	c := tx.tx.Bucket(bucketSeq).Cursor()
 	items := tx.tx.Bucket(bucketItems)
+	n := 0
 	for k, id := c.Seek(seqKey(seq + 1)); k != nil; k, id = c.Next() {
+		if n++; n%releaseEvery == 0 {
+			releaseMapped(tx.tx) // a long scan: see release.go
+		}
 		v := items.Get(id)
 		if v == nil {
 			return fmt.Errorf("store: sequence %d names item %s, which is missing", binary.BigEndian.Uint64(k), id)

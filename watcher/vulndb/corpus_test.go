@@ -1,8 +1,6 @@
 package vulndb_test
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
@@ -10,37 +8,18 @@ import (
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"
 )
 
-func countLines(tb testing.TB, path string) int {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(nil, 64<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-	}
-	return n
-}
-
 // The real corpus served by the fake: a full sync fetches and stores every
 // entry as served; the next sync is one 304.
 func TestCorpusSync(t *testing.T) {
 	path := corpusFile(t, "osv.jsonl.gz")
-	lines := countLines(t, path)
+	lines := sourcetest.CountLines(t, path)
 	e := newEnv(t, vulndb.DefaultBatchSize)
 	f, err := os.Open(path)
 	if err != nil {
@@ -124,24 +103,7 @@ func benchSource(b *testing.B, srv *vulndbtest.Server) *vulndb.Source {
 // process, so its work is counted too.
 func BenchmarkVulnDBSyncCorpus(b *testing.B) {
 	srv, n := corpusServer(b)
-	src := benchSource(b, srv)
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		st, err := store.Open(b.TempDir(), store.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		stats, err := src.Sync(context.Background(), st, source.Options{})
-		if err != nil || stats.New != n {
-			b.Fatalf("sync: %+v, %v", stats, err)
-		}
-		b.StopTimer()
-		st.Close()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
+	sourcetest.BenchFirstSync(b, benchSource(b, srv), n, source.Options{})
 }
 
 // BenchmarkNoChangeSync is a sync that finds nothing new: one conditional

@@ -1,0 +1,76 @@
+// Package sourcetest holds what the tests and benchmarks of the source
+// packages share: opening a data directory for a test, reading the real
+// corpus in place, and the benchmark of a first sync.
+package sourcetest
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
+	"github.com/reciprocal-access/reciprocal/watcher/source"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+)
+
+// OpenData opens a writable data directory in dir, closed when the test
+// ends.
+func OpenData(tb testing.TB, dir string) *watcher.Data {
+	tb.Helper()
+	d, err := watcher.OpenData(dir, false, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { d.Close() })
+	return d
+}
+
+// EachLine calls fn with each line of the JSON Lines file at path (plain
+// or gzip-compressed, like the corpus) and its number, failing the test on
+// a read error or an error of fn.
+func EachLine(tb testing.TB, path string, fn func(n int, raw []byte) error) {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if err := jsonl.Each(f, fn); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+}
+
+// CountLines returns how many lines the JSON Lines file at path has.
+func CountLines(tb testing.TB, path string) int {
+	tb.Helper()
+	n := 0
+	EachLine(tb, path, func(int, []byte) error { n++; return nil })
+	return n
+}
+
+// BenchFirstSync benchmarks the first sync of src into an empty store,
+// which must store n new items, and reports items/s. It returns the stats
+// of the last sync.
+func BenchFirstSync(b *testing.B, src source.Source, n int, opts source.Options) source.Stats {
+	b.Helper()
+	var stats source.Stats
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		st, err := store.Open(b.TempDir(), store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		stats, err = src.Sync(context.Background(), st, opts)
+		b.StopTimer()
+		if err != nil || stats.New != n {
+			b.Fatalf("sync: %d new of %d, %+v, %v", stats.New, n, stats, err)
+		}
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
+	return stats
+}
