@@ -143,10 +143,14 @@ func TestStaleAnalysis(t *testing.T) {
 		t.Fatalf("new index: Analysis %d, Stale %v", x.Analysis(), x.Stale())
 	}
 	// An index of the first release records no version.
-	if err := x.b.DeleteInternal(analysisKey); err != nil {
+	b, err := x.acquire()
+	if err != nil {
 		t.Fatal(err)
 	}
-	x.Close()
+	if err := b.DeleteInternal(analysisKey); err != nil {
+		t.Fatal(err)
+	}
+	x.release()
 	for _, ro := range []bool{false, true} {
 		x, err = Open(path, ro)
 		if err != nil {
