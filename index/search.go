@@ -30,14 +30,20 @@ type Request struct {
 	// packages or a sub-package ("mentions" field), e.g. an x/build
 	// change that says "crypto/tls" in its description.
 	Mentions bool
-	Repos    []string
-	Sources  []string
-	IDs      []string // only these items
-	Since    time.Time
-	Until    time.Time
-	Sort     string // "relevance" (default) or "updated"
-	Limit    int    // default 20
-	Offset   int
+	// NearQuery, a query string, also admits items that touch one of
+	// NearPackages (or a sub-package) and match it, whatever Query and
+	// Packages say: the matcher looks for a concern's own terms in the
+	// titles of the packages that implement its packages.
+	NearQuery    string
+	NearPackages []string
+	Repos        []string
+	Sources      []string
+	IDs          []string // only these items
+	Since        time.Time
+	Until        time.Time
+	Sort         string // "relevance" (default) or "updated"
+	Limit        int    // default 20
+	Offset       int
 	// After asks for the hits that sort after a hit of an earlier page
 	// (its Hit.After), instead of an Offset: a deep page then costs no
 	// more memory than the first.
@@ -182,7 +188,12 @@ func (x *Index) Search(ctx context.Context, req Request) (_ *Result, err error) 
 	if err != nil {
 		return nil, err
 	}
-	res, err := x.b.SearchInContext(ctx, sr)
+	b, err := x.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer x.release()
+	res, err := b.SearchInContext(ctx, sr)
 	if err != nil {
 		return nil, fmt.Errorf("index: search: %w", err)
 	}
@@ -236,35 +247,46 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 		b.AddShould(title...)
 		q = b
 	}
-	filters := []query.Query{q}
-	terms := func(field string, values []string) {
-		if len(values) == 0 {
-			return
-		}
+	anyOf := func(fields []string, values []string) query.Query {
 		d := bleve.NewDisjunctionQuery()
-		for _, v := range values {
-			t := bleve.NewTermQuery(v)
-			t.SetField(field)
-			d.AddQuery(t)
-		}
-		filters = append(filters, d)
-	}
-	terms(FieldKind, req.Kinds)
-	terms(FieldState, req.States)
-	terms(FieldStage, req.Stages)
-	if req.Mentions && len(req.Packages) > 0 {
-		d := bleve.NewDisjunctionQuery()
-		for _, field := range []string{FieldPkgTree, FieldMentions} {
-			for _, v := range req.Packages {
+		for _, field := range fields {
+			for _, v := range values {
 				t := bleve.NewTermQuery(v)
 				t.SetField(field)
 				d.AddQuery(t)
 			}
 		}
-		filters = append(filters, d)
-	} else {
-		terms(FieldPkgTree, req.Packages)
+		return d
 	}
+	// The query within the packages, or the near query within the near
+	// packages.
+	where := []query.Query{q}
+	switch {
+	case len(req.Packages) > 0 && req.Mentions:
+		where = append(where, anyOf([]string{FieldPkgTree, FieldMentions}, req.Packages))
+	case len(req.Packages) > 0:
+		where = append(where, anyOf([]string{FieldPkgTree}, req.Packages))
+	}
+	var what query.Query = bleve.NewConjunctionQuery(where...)
+	if len(where) == 1 {
+		what = q
+	}
+	if len(req.NearPackages) > 0 && strings.TrimSpace(req.NearQuery) != "" {
+		nq, err := ParseQuery(req.NearQuery)
+		if err != nil {
+			return nil, err
+		}
+		what = bleve.NewDisjunctionQuery(what, bleve.NewConjunctionQuery(nq, anyOf([]string{FieldPkgTree}, req.NearPackages)))
+	}
+	filters := []query.Query{what}
+	terms := func(field string, values []string) {
+		if len(values) > 0 {
+			filters = append(filters, anyOf([]string{field}, values))
+		}
+	}
+	terms(FieldKind, req.Kinds)
+	terms(FieldState, req.States)
+	terms(FieldStage, req.Stages)
 	terms(FieldRepo, req.Repos)
 	terms(FieldSource, req.Sources)
 	for _, l := range req.Labels {

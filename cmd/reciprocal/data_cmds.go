@@ -145,13 +145,13 @@ reproduces the store.`,
 					return err
 				})
 				if serr != nil {
-					return fmt.Errorf("export: %w; salvaging what is readable failed too: %v", err, serr)
+					return fmt.Errorf("%w; salvaging what is readable failed too: %v", err, serr)
 				}
 				what := "every object"
 				if lost {
 					what = "the objects that could still be read"
 				}
-				return withHint(fmt.Errorf("export: %w; wrote %s (%d) to %s", err, what, n, out),
+				return withHint(fmt.Errorf("%w; wrote %s (%d) to %s", err, what, n, out),
 					fmt.Sprintf("start a new data directory from it: reciprocal --data NEWDIR import --skip-bad %s; the next sync fetches again what was lost", out))
 			}
 			if err != nil {

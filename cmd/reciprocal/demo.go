@@ -43,7 +43,10 @@ review, a crypto/tls vulnerability, RSA and HTTP/2 work). With the three
 example client profiles it runs sync → match → brief as 'reciprocal run'
 would on Monday morning, shows the queue and the briefing as the SMTP server
 received it, then replays Tuesday's activity to show a prompt coming back
-when a proposal moves to likely-accept and its CL is merged.
+when a proposal moves to likely-accept and its CL is merged. Tuesday's pass
+also alerts at once on a vulnerability published Monday evening; Acme asks
+about it under the SLA and is answered within the six hours; then come the
+draft note to Acme, Acme's quarterly digest and its engagement record.
 
 The clock is simulated; nothing outside the temporary directory is touched.`,
 		Example: "  go run ./cmd/reciprocal demo\n  reciprocal demo --keep   # then explore with --data",
@@ -151,6 +154,11 @@ func (d *demo) run() error {
 	if err := d.cli("run"); err != nil {
 		return err
 	}
+	if err := d.showMessage("alert-GO-2026-4951.eml", "The alert the pass sent at once", 40, func(subject string) bool {
+		return strings.Contains(subject, "GO-2026-4951")
+	}); err != nil {
+		return err
+	}
 	d.say("\nAcme's prompt about the proposal is back, with both triggers: ask them now,")
 	d.say("during the final comment period, while their input can still change the API.")
 	if err := d.cli("queue", "show", "p-4tjpga6"); err != nil {
@@ -159,7 +167,74 @@ func (d *demo) run() error {
 	if err := d.showBriefing("briefing-2026-11-24.eml", 45); err != nil {
 		return err
 	}
-	return d.cli("status")
+	if err := d.cli("status"); err != nil {
+		return err
+	}
+	return d.clientSide()
+}
+
+// clientSide is the second half of Tuesday: the vulnerability SLA as
+// promised, a note to the client, the quarterly digest and the record.
+func (d *demo) clientSide() error {
+	d.step("Tuesday 24 November, 09:10: Acme asks about GO-2026-4951")
+	d.say("Jane Roe, who got the maintainer's alert forwarded, writes: are we affected?")
+	d.say("Their window to ask is open until 19:31; the answer is owed within six hours.")
+	d.a.clock = func() time.Time { return time.Date(2026, 11, 24, 8, 10, 0, 0, time.UTC) }
+	if err := d.cli("sla", "ask", "acme", "GO-2026-4951", "--note", "Jane: we load ticket keys from one file on every edge; are we affected?"); err != nil {
+		return err
+	}
+
+	d.step("10:50: answered within the six hours")
+	d.a.clock = func() time.Time { return time.Date(2026, 11, 24, 9, 50, 0, 0, time.UTC) }
+	if err := d.cli("sla", "answer", "r1", "--note", "Yes until 1.26.10; rotate with SetSessionTicketKeys meanwhile."); err != nil {
+		return err
+	}
+	if err := d.cli("sla", "list"); err != nil {
+		return err
+	}
+
+	d.step("11:00: a note to Acme, drafted for review (nothing is sent)")
+	d.a.clock = func() time.Time { return time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC) }
+	note := filepath.Join(d.dir, "acme-GO-2026-4951.txt")
+	if err := d.cli("draft", "vuln", "GO-2026-4951", "--client", "acme", "--out", note); err != nil {
+		return err
+	}
+	if err := d.showFile(note, 40); err != nil {
+		return err
+	}
+	d.say("\nOnce the mitigation line is written, 'reciprocal send %s' sends it, once.", note)
+
+	d.step("Acme's quarterly digest, to date")
+	looking := filepath.Join(d.dir, "looking-at.md")
+	if err := os.WriteFile(looking, []byte("- The TicketKeyProvider API (golang/go#76412): in final comment; I will review the CL for key rotation without restarts.\n- x509 chain building with large intermediate pools: nothing new this quarter; I am watching the path builder.\n"), 0o644); err != nil {
+		return err
+	}
+	digest := filepath.Join(d.dir, "acme-2026-Q4.md")
+	if err := d.cli("digest", "acme", "--period", "2026-Q4", "--notes", looking, "--out", digest); err != nil {
+		return err
+	}
+	if err := d.showFile(digest, 80); err != nil {
+		return err
+	}
+	return d.cli("client", "acme", "--log")
+}
+
+// showFile prints the first lines of a file the demo wrote.
+func (d *demo) showFile(name string, lines int) error {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	d.say("\n--- %s", name)
+	text := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	for i, l := range text {
+		if i == lines {
+			d.say("[… %d more lines]", len(text)-lines)
+			break
+		}
+		d.say("%s", l)
+	}
+	return nil
 }
 
 // start writes the configuration and profiles and starts the stand-in
@@ -332,26 +407,42 @@ func jsonField(s, key string) string {
 	return ""
 }
 
-// showBriefing prints the newest message the SMTP server accepted, as
-// received: its headers and the first lines of its plain text part. The
-// whole message is saved as name in the demo's directory.
+// showBriefing prints the newest briefing the SMTP server accepted.
 func (d *demo) showBriefing(name string, lines int) error {
+	return d.showMessage(name, "The briefing", lines, func(subject string) bool {
+		return strings.HasPrefix(subject, "reciprocal: ") && strings.Contains(subject, " — ")
+	})
+}
+
+// showMessage prints the newest message the SMTP server accepted since the
+// last one shown whose subject match accepts, as received: its headers and
+// the first lines of its plain text part. The whole message is saved as
+// name in the demo's directory.
+func (d *demo) showMessage(name, what string, lines int, match func(subject string) bool) error {
 	msgs := d.smtp.Messages()
-	if len(msgs) <= d.seen {
-		d.say("\n(no new briefing was sent)")
+	var m *smtptest.Message
+	var r *mail.Reader
+	for i := len(msgs) - 1; i >= d.seen && m == nil; i-- {
+		rd, err := mail.CreateReader(bytes.NewReader(msgs[i].Data))
+		if err != nil {
+			return err
+		}
+		if subject, _ := rd.Header.Subject(); match(subject) {
+			m, r = &msgs[i], rd
+		}
+	}
+	if m == nil {
+		d.say("\n(no new message: %s)", strings.ToLower(what))
 		return nil
 	}
-	m := msgs[len(msgs)-1]
-	d.seen = len(msgs)
+	if what == "The briefing" {
+		d.seen = len(msgs)
+	}
 	file := filepath.Join(d.dir, name)
 	if err := os.WriteFile(file, m.Data, 0o644); err != nil {
 		return err
 	}
-	d.step("The briefing, as the SMTP server received it (%d bytes, saved as %s)", len(m.Data), file)
-	r, err := mail.CreateReader(bytes.NewReader(m.Data))
-	if err != nil {
-		return err
-	}
+	d.step("%s, as the SMTP server received it (%d bytes, saved as %s)", what, len(m.Data), file)
 	d.say("MAIL FROM:<%s> RCPT TO:<%s>", m.From, strings.Join(m.To, ">, <"))
 	for _, h := range []string{"From", "To", "Subject", "Date", "Message-Id"} {
 		v := r.Header.Get(h)

@@ -17,7 +17,7 @@ func init() {
 }
 
 func (a *app) statusCommand() *cobra.Command {
-	var asJSON bool
+	var asJSON, check bool
 	c := &cobra.Command{
 		Use:         "status",
 		Annotations: map[string]string{annotQuick: "true"},
@@ -29,11 +29,13 @@ and when the next briefing is due, with the outbox's state.
 
 The exit status is 1 when something needs attention — a source failing for
 more than a day, a briefing the mail server refused — so that it works as a
-health check from cron or a monitoring system.`,
-		Example: "  reciprocal status\n  reciprocal status --json",
+health check from cron or a monitoring system. It reads only the parts of
+the store it needs; --check also reads and verifies every page of the
+store, to find damage on disk before a command trips on it.`,
+		Example: "  reciprocal status\n  reciprocal status --json\n  reciprocal status --check",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := a.status()
+			rep, err := a.status(check)
 			if err != nil {
 				return err
 			}
@@ -51,11 +53,12 @@ health check from cron or a monitoring system.`,
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	c.Flags().BoolVar(&check, "check", false, "also read and verify every page of the store (reads the whole file)")
 	return c
 }
 
 // status reports the health of the data directory.
-func (a *app) status() (*report.Status, error) {
+func (a *app) status(check bool) (*report.Status, error) {
 	if _, err := a.config(); err != nil {
 		return nil, err
 	}
@@ -71,11 +74,21 @@ func (a *app) status() (*report.Status, error) {
 		return nil, err
 	}
 	defer d.Close()
+	var damage error
+	if check {
+		if damage = d.Store.Check(); damage != nil && !errors.Is(damage, store.ErrDamaged) {
+			return nil, damage
+		}
+	}
 	rep, err := a.reports(d, true)
 	if err != nil {
 		return nil, err
 	}
-	return rep.Status()
+	st, err := rep.Status()
+	if err == nil && damage != nil {
+		st.Attention = append(st.Attention, damage.Error()+": "+hintFor(damage))
+	}
+	return st, err
 }
 
 func (a *app) printStatus(rep *report.Status) {

@@ -124,7 +124,7 @@ func renderText(v *view) string {
 			if t.Via != "" {
 				told += " (" + t.Via + ")"
 			}
-			line("    touches ", t.Concern, ": ", notify.Wrap(told, 60, "      "))
+			line("    ", notify.Wrap("touches "+t.Concern+": "+told, 68, "      "))
 		}
 		if len(c.Touches) == 0 {
 			line("    touches none of their concerns")

@@ -357,7 +357,11 @@ func (dg *Digest) summary() string {
 		}
 		parts = append(parts, r)
 	}
-	parts = append(parts, "consulted "+count(consulted, "time", "times"))
+	if consulted == 0 {
+		parts = append(parts, "no consultations")
+	} else {
+		parts = append(parts, "consulted "+count(consulted, "time", "times"))
+	}
 	return strings.Join(parts, "; ") + "."
 }
 

@@ -85,7 +85,7 @@ func vulnBody(p *configs.Profile, f *alert.Facts, it *index.Item, touches []sla.
 	}
 	para(what + ", " + id + ", was published on " + f.Published + ": " + f.Summary + ".")
 	if f.Details != "" {
-		b.WriteString(f.Details)
+		b.WriteString(notify.Wrap(f.Details, 72, ""))
 		b.WriteString("\n\n")
 	}
 

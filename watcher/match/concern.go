@@ -20,12 +20,15 @@ import (
 // sub-packages) and its kinds. Snippets and matched terms are asked for
 // when c has a query.
 func Request(ix *index.Index, c *configs.Concern) index.Request {
+	nearQuery, nearPkgs := near(c)
 	return index.Request{
-		Query:     concernQuery(c, ix.TermShare),
-		Packages:  withMirrors(c.Packages),
-		Mentions:  strings.TrimSpace(c.Query) != "",
-		Kinds:     c.Kinds,
-		Highlight: strings.TrimSpace(c.Query) != "",
+		Query:        concernQuery(c, ix.TermShare),
+		Packages:     withMirrors(c.Packages),
+		Mentions:     strings.TrimSpace(c.Query) != "",
+		NearQuery:    nearQuery,
+		NearPackages: nearPkgs,
+		Kinds:        c.Kinds,
+		Highlight:    strings.TrimSpace(c.Query) != "" || nearQuery != "",
 	}
 }
 

@@ -5,20 +5,29 @@
 //
 // # How a run works
 //
-// Run first brings the index up to date with the store, then:
+// Run first brings the index up to date with the store; after an upgrade
+// it also rewrites an older queue for topics (queue.Migrate) and links the
+// items matched before topics existed. Then:
 //
 //  1. Changed items. The matcher keeps its own cursor over the store's
 //     modification sequence. It takes the items written after the cursor in
-//     batches (500 by default) and evaluates each known concern against a
-//     batch with one index query restricted to the batch's IDs (and the
-//     concern's packages, kinds and query). The prompts of a batch and the
-//     cursor past it are committed in one store transaction: a crash repeats
-//     a batch, it never loses or duplicates a prompt.
+//     batches (500 by default), links them into topics (package
+//     watcher/topic; prompts of topics that merge are merged, see
+//     queue.MergeTopics) and evaluates each known concern against a batch
+//     with one index query restricted to the batch's IDs (and the concern's
+//     packages, kinds and query). A hit opens a prompt for its topic or
+//     joins the topic's prompt as a member. The links, prompts and the
+//     cursors past the batch are committed in one store transaction: a crash
+//     repeats a batch, it never loses or duplicates a prompt.
 //  2. New and changed concerns. A concern whose fingerprint (a hash of its
 //     packages, query and kinds) is not the one recorded after its last
 //     evaluation is evaluated over the whole index, and its prompts are
 //     committed with its new fingerprint. This covers a new install, a new
-//     client, a new concern and an edited query, packages or kinds.
+//     client, a new concern and an edited query, packages or kinds. An
+//     edited concern also withdraws its stale prompts (withdraw.go).
+//
+// A new match that resembles what the maintainer marked not relevant for
+// the concern is held back instead of prompted (learn.go).
 //
 // # No flood
 //
@@ -40,7 +49,11 @@
 // # Key schema (store)
 //
 //	cursors         "match" → last store sequence matched (8 bytes, big-endian)
-//	match-concerns  client 0x00 concern → JSON {fingerprint, evaluated}
+//	match-concerns  client 0x00 concern → JSON {fingerprint, evaluated, content}
+//	                (content: contentOf, which tells an edit from a rules change)
+//
+// Topics keep their own buckets and cursor (package watcher/topic); the
+// queue its own (package watcher/queue).
 package match
 
 import (
@@ -181,6 +194,14 @@ type runner struct {
 // configs.LoadProfiles). See the package documentation.
 func Run(ctx context.Context, d *watcher.Data, profiles configs.Profiles, opts Options) (*Result, error) {
 	start := time.Now()
+	// Matching is many searches and short transactions with no network
+	// wait: the files stay open for the run (readers wait the seconds it
+	// takes) rather than open for each step.
+	release, err := d.Hold()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

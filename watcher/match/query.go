@@ -1,6 +1,7 @@
 package match
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -175,4 +176,65 @@ func clauses(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
 		return strings.ContainsRune(",;:()!?\"", r)
 	})
+}
+
+// near returns what finds the items of the packages that implement a
+// concern's standard library packages: the internal packages of their
+// top directory (crypto/internal/nistec implements crypto/ecdsa's curves),
+// when the item's title names one of the technical terms of the concern's
+// summary ("P-256", "Ed25519", "ECDSA", "ClientAuth"). It returns a query
+// over titles and the packages, or nothing if the concern has neither.
+func near(c *configs.Concern) (string, []string) {
+	var pkgs []string
+	for _, p := range c.Packages {
+		first, _, ok := strings.Cut(p, "/")
+		if !ok || strings.Contains(first, ".") || first == "internal" || first == "cmd" || strings.Contains(p, "/internal") {
+			continue
+		}
+		if q := first + "/internal"; !slices.Contains(pkgs, q) {
+			pkgs = append(pkgs, q)
+		}
+	}
+	if len(pkgs) == 0 {
+		return "", nil
+	}
+	var terms []string
+	for _, w := range strings.Fields(c.Summary) {
+		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if technical(w) && !slices.Contains(terms, index.FieldTitle+":"+w) {
+			terms = append(terms, index.FieldTitle+":"+w)
+		}
+	}
+	if len(terms) == 0 {
+		return "", nil
+	}
+	return strings.Join(terms, " "), pkgs
+}
+
+// technical reports whether a word of a summary is a technical term: it
+// has a digit (P-256, Ed25519), joins words with "-" or "." (ML-KEM), is
+// written in CamelCase (ClientAuth), or is an acronym of four or more
+// capitals (ECDSA; shorter ones such as "API" are too common). Paths
+// ("crypto/tls") name packages, not terms.
+func technical(w string) bool {
+	if w == "" || strings.Contains(w, "/") {
+		return false
+	}
+	upper, lowerAfterUpper, digit, joined := 0, false, false, false
+	for i, r := range w {
+		switch {
+		case unicode.IsDigit(r):
+			digit = true
+		case unicode.IsUpper(r):
+			upper++
+		case unicode.IsLower(r):
+			if i > 0 && upper > 0 && strings.IndexFunc(w[:i], unicode.IsLower) >= 0 {
+				lowerAfterUpper = true
+			}
+		case r == '-' || r == '.':
+			joined = true
+		}
+	}
+	camel := upper >= 2 && lowerAfterUpper
+	return digit || joined || camel || (upper >= 4 && upper == len(w))
 }

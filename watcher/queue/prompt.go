@@ -74,6 +74,8 @@
 //	prompt-topics  topic 0x00 client 0x00 concern → prompt ID
 //	prompt-states  stored state 0x00 prompt ID → empty (prompts by state)
 //	prompt-meta    "version" → 1 byte, the key schema version (2)
+//	learn-forget   client 0x00 concern → when its judgements were last
+//	               forgotten (learn.go)
 //
 // Version 1 keyed prompts by item (prompt-keys: client 0x00 concern 0x00
 // item ID → prompt ID). Migrate converts a version 1 queue: it runs on the

@@ -11,7 +11,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
-// Kinds of links, as show prints them ("golang/go#76489 (backport of)").
+// Kinds of links, as show prints them ("[backport]").
 const (
 	LinkFixes     = "fixes"       // a CL or pull request says Fixes #N
 	LinkUpdates   = "updates"     // ... Updates #N or For #N
@@ -20,6 +20,7 @@ const (
 	LinkBranch    = "cherry-pick" // CLs on several branches sharing a Change-Id
 	LinkReference = "reference"   // a vulnerability entry's references
 	LinkDesign    = "design doc"  // a golang/proposal CL adding design/N-name.md
+	LinkImported  = "imported"    // a CL imported from a GitHub pull request (GitHub-Pull-Request: golang/go#N)
 )
 
 // A Link joins an item to a node: another item (by ID) or a synthetic node
@@ -49,6 +50,9 @@ var (
 	issueURL = regexp.MustCompile(`\b(?:go\.dev|golang\.org)/issues?/(\d+)\b|\bgithub\.com/golang/go/issues/(\d+)\b`)
 	// go.dev/cl/N, golang.org/cl/N, go-review.googlesource.com/c/<project>/+/N.
 	clURL = regexp.MustCompile(`\b(?:go\.dev|golang\.org)/cl/(\d+)\b|\bgo-review\.googlesource\.com/(?:c/[\w./-]+/\+/)?(\d+)\b`)
+	// "GitHub-Pull-Request: golang/go#76459", the trailer gerritbot adds
+	// to a CL it imported from a pull request.
+	pullTrailer = regexp.MustCompile(`(?m)^GitHub-Pull-Request:[ \t]*([\w.-]+/[\w.-]+)#(\d+)[ \t]*$`)
 	// "[1.26 backport]" at the end of a backport issue's title.
 	backportTitle = regexp.MustCompile(`(?i)\[\d+\.\d+ backport\]`)
 	// "@x requested issue #76489 to be considered for backport".
@@ -188,6 +192,11 @@ func gerritLinks(rec store.Record) ([]Link, error) {
 		msg = rev.Commit.Message
 	}
 	out = append(out, messageLinks(msg, goRepo)...)
+	for _, m := range pullTrailer.FindAllStringSubmatch(msg, -1) {
+		if n, err := strconv.Atoi(m[2]); err == nil && n > 0 {
+			out = append(out, Link{To: index.GitHubID(m[1], n), Kind: LinkImported})
+		}
+	}
 	if ch.Project == "proposal" && ok {
 		for f := range rev.Files {
 			if m := designDoc.FindStringSubmatch(f); m != nil {

@@ -20,6 +20,8 @@
 //	                             the main CL's Change-Id I in project P, so they
 //	                             meet the main CL at this node
 //	CL → ~cl:N                   every CL, so that references to go.dev/cl/N meet it
+//	CL → pull request            a CL imported from GitHub: its
+//	                             "GitHub-Pull-Request: golang/go#N" trailer
 //	vulnerability → issue, CL    OSV references naming go.dev/issue/N, go.dev/cl/N
 //	design-doc CL → proposal     a golang/proposal CL with design/N-name.md
 //
