@@ -20,7 +20,12 @@ import (
 // of small batches, Compact does it at once.
 func (x *Index) Compact(ctx context.Context) (err error) {
 	defer guard(x.path, &err)
-	adv, err := x.b.Advanced()
+	ix, err := x.acquire()
+	if err != nil {
+		return err
+	}
+	defer x.release()
+	adv, err := ix.Advanced()
 	if err != nil {
 		return fmt.Errorf("index: compact: %w", err)
 	}
@@ -51,6 +56,17 @@ func (x *Index) Compact(ctx context.Context) (err error) {
 			break
 		}
 		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	// The merged snapshot is persisted in the background; the index may
+	// be closed as soon as Compact returns (a writer's is), so wait for it.
+	for range 3000 {
+		st := s.StatsMap()
+		if st["LastPersistedEpoch"] == st["CurRootEpoch"] {
+			break
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
 			return err
 		}
 	}

@@ -62,7 +62,12 @@ func TestCompact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adv, err := x.b.Advanced()
+	ix, err := x.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.release()
+	adv, err := ix.Advanced()
 	if err != nil {
 		t.Fatal(err)
 	}

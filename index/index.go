@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // DirName is the name of the index directory inside the data directory.
@@ -30,11 +32,126 @@ var seqKey = []byte("reciprocal.seq")
 // was built with version 1.
 var analysisKey = []byte("reciprocal.analysis")
 
-// An Index is an open Bleve index of items.
+// An Index is a Bleve index of items. A reader's is open from Open to
+// Close. A writer's is opened around each use (a search, a batch's commit;
+// Hold keeps it open across a phase) and closed after, because Bleve's
+// scorch locks its root.bolt exclusively while it is open for writing:
+// between uses, readers in other processes open it read-only. See
+// watcher/store's documentation for the whole protocol.
 type Index struct {
-	b        bleve.Index
 	path     string
+	readOnly bool
 	analysis int
+	// outer, if set, is taken before the index is opened and released
+	// after it is closed: the store's Hold, so that every process takes
+	// the store before the index and none waits for the other in turn.
+	outer func() (func(), error)
+
+	mu           sync.Mutex
+	b            bleve.Index // open while refs > 0
+	refs         int
+	outerRelease func()
+}
+
+// FileWait is how long opening the index waits for another process's use
+// of it to end (a reader for a writer's commit, a writer for readers).
+const FileWait = time.Minute
+
+// ErrBusy reports that another process kept the index locked for longer
+// than FileWait.
+var ErrBusy = errors.New("the index stayed busy in another reciprocal command")
+
+// SetOuter sets a function that every opening of the index first calls,
+// releasing what it returns after the index is closed again (see Index).
+func (x *Index) SetOuter(outer func() (release func(), err error)) { x.outer = outer }
+
+// acquire opens the index if this process does not have it open, and
+// counts one more use of it.
+func (x *Index) acquire() (bleve.Index, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.b == nil {
+		var rel func()
+		if x.outer != nil {
+			var err error
+			if rel, err = x.outer(); err != nil {
+				return nil, err
+			}
+		}
+		b, err := openBleve(x.path, x.readOnly)
+		if err != nil {
+			if rel != nil {
+				rel()
+			}
+			return nil, err
+		}
+		x.b, x.outerRelease = b, rel
+	}
+	x.refs++
+	return x.b, nil
+}
+
+// release ends a use of the index, closing it after the last.
+func (x *Index) release() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.refs--; x.refs > 0 || x.b == nil {
+		return nil
+	}
+	return x.closeLocked()
+}
+
+func (x *Index) closeLocked() (err error) {
+	defer guard(x.path, &err)
+	defer func() {
+		if x.outerRelease != nil {
+			x.outerRelease()
+			x.outerRelease = nil
+		}
+	}()
+	b := x.b
+	x.b, x.refs = nil, 0
+	return b.Close()
+}
+
+// Hold keeps the index open until release is called, so that a phase of
+// many searches or commits (matching, indexing a sync's items) opens it
+// once. Other processes wait for it meanwhile.
+func (x *Index) Hold() (release func(), err error) {
+	defer guard(x.path, &err)
+	if _, err := x.acquire(); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { x.release() }) }, nil
+}
+
+// openBleve opens the Bleve index at path, reporting damage as ErrDamaged
+// and a lock held too long as ErrBusy.
+func openBleve(path string, readOnly bool) (bleve.Index, error) {
+	var skipped string
+	b, err := watchLog(func(line string) {
+		if skipped == "" && strings.Contains(line, "unable to load snapshot") {
+			skipped = line
+		}
+	}, func() (bleve.Index, error) {
+		return bleve.OpenUsing(path, map[string]interface{}{"read_only": readOnly, "bolt_timeout": FileWait.String()})
+	})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w for %v (%s)", ErrBusy, FileWait, path)
+	}
+	if err != nil {
+		return nil, damaged(path, err)
+	}
+	if skipped != "" {
+		// Scorch skips a snapshot whose segments are missing or corrupt
+		// and opens an older one, saying so only in its log: the index
+		// would silently lose what the newer snapshot held.
+		b.Close()
+		_, reason, _ := strings.Cut(skipped, "unable to load snapshot, ")
+		return nil, damaged(path, strings.TrimSuffix(strings.TrimSpace(reason), ", continuing"))
+	}
+	return b, nil
 }
 
 // ErrDamaged reports an index that cannot be read: its files are missing,
@@ -72,33 +189,25 @@ func Open(path string, readOnly bool) (x *Index, err error) {
 		}
 		return Create(path)
 	}
-	var skipped string
-	b, err := watchLog(func(line string) {
-		if skipped == "" && strings.Contains(line, "unable to load snapshot") {
-			skipped = line
-		}
-	}, func() (bleve.Index, error) {
-		return bleve.OpenUsing(path, map[string]interface{}{"read_only": readOnly})
-	})
+	x = &Index{path: path, readOnly: readOnly, analysis: 1}
+	b, err := x.acquire()
 	if err != nil {
-		return nil, damaged(path, err)
+		return nil, err
 	}
-	if skipped != "" {
-		// Scorch skips a snapshot whose segments are missing or corrupt
-		// and opens an older one, saying so only in its log: the index
-		// would silently lose what the newer snapshot held.
-		b.Close()
-		_, reason, _ := strings.Cut(skipped, "unable to load snapshot, ")
-		return nil, damaged(path, strings.TrimSuffix(strings.TrimSpace(reason), ", continuing"))
-	}
-	x = &Index{b: b, path: path, analysis: 1}
 	v, err := b.GetInternal(analysisKey)
 	if err != nil {
-		b.Close()
+		x.release()
 		return nil, damaged(path, err)
 	}
 	if n, err := strconv.Atoi(string(v)); err == nil {
 		x.analysis = n
+	}
+	if !readOnly {
+		// A writer opens it again for each use; a reader keeps it
+		// until Close.
+		if err := x.release(); err != nil {
+			return nil, err
+		}
 	}
 	return x, nil
 }
@@ -115,7 +224,10 @@ func Create(path string) (x *Index, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: create %s: %w", path, err)
 	}
-	return &Index{b: b, path: path, analysis: AnalysisVersion}, nil
+	if err := b.Close(); err != nil {
+		return nil, fmt.Errorf("index: create %s: %w", path, err)
+	}
+	return &Index{path: path, analysis: AnalysisVersion}, nil
 }
 
 // Analysis returns the text analysis version the index was built with.
@@ -159,16 +271,25 @@ func Replace(from, path string) error {
 }
 
 // Close closes the index, flushing what was written.
-func (x *Index) Close() (err error) {
-	defer guard(x.path, &err)
-	return x.b.Close()
+func (x *Index) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.b == nil {
+		return nil
+	}
+	return x.closeLocked()
 }
 
 // Seq returns the store sequence number the index reflects: every item
 // written at or before it is indexed.
 func (x *Index) Seq() (_ uint64, err error) {
 	defer guard(x.path, &err)
-	v, err := x.b.GetInternal(seqKey)
+	b, err := x.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer x.release()
+	v, err := b.GetInternal(seqKey)
 	if err != nil {
 		return 0, damaged(x.path, err)
 	}
@@ -181,7 +302,12 @@ func (x *Index) Seq() (_ uint64, err error) {
 // Count returns the number of indexed items.
 func (x *Index) Count() (n uint64, err error) {
 	defer guard(x.path, &err)
-	if n, err = x.b.DocCount(); err != nil {
+	b, err := x.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer x.release()
+	if n, err = b.DocCount(); err != nil {
 		return 0, damaged(x.path, err)
 	}
 	return n, nil
@@ -203,16 +329,33 @@ func DiskSize(path string) int64 {
 
 // A Batch collects items to index and applies them at once.
 type Batch struct {
-	x *Index
-	b *bleve.Batch
-	n int
+	x   *Index
+	b   *bleve.Batch
+	n   int
+	err error // from NewBatch
 }
 
-// NewBatch returns an empty batch.
-func (x *Index) NewBatch() *Batch { return &Batch{x: x, b: x.b.NewBatch()} }
+// NewBatch returns an empty batch. It does not keep the index open: only
+// Commit needs it. If the index cannot be opened, Add and Commit say why.
+func (x *Index) NewBatch() (b *Batch) {
+	b = &Batch{x: x}
+	defer guard(x.path, &b.err)
+	ix, err := x.acquire()
+	if err != nil {
+		b.err = err
+		return b
+	}
+	defer x.release()
+	// The batch keeps what it needs of ix (its mapping) after ix closes.
+	b.b = ix.NewBatch()
+	return b
+}
 
 // Add adds (or replaces) the item.
 func (b *Batch) Add(it *Item) error {
+	if b.err != nil {
+		return b.err
+	}
 	if it.ID == "" {
 		return errors.New("index: item without ID")
 	}
@@ -221,7 +364,12 @@ func (b *Batch) Add(it *Item) error {
 }
 
 // Delete removes the item with id.
-func (b *Batch) Delete(id string) { b.n++; b.b.Delete(id) }
+func (b *Batch) Delete(id string) {
+	if b.err == nil {
+		b.n++
+		b.b.Delete(id)
+	}
+}
 
 // Len returns the number of operations in the batch.
 func (b *Batch) Len() int { return b.n }
@@ -229,11 +377,19 @@ func (b *Batch) Len() int { return b.n }
 // Commit applies the batch and records seq as the store position it reflects.
 func (b *Batch) Commit(ctx context.Context, seq uint64) (err error) {
 	defer guard(b.x.path, &err)
+	if b.err != nil {
+		return b.err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	b.b.SetInternal(seqKey, binary.BigEndian.AppendUint64(nil, seq))
-	if err := b.x.b.Batch(b.b); err != nil {
+	ix, err := b.x.acquire()
+	if err != nil {
+		return err
+	}
+	defer b.x.release()
+	if err := ix.Batch(b.b); err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
 	b.b.Reset()
@@ -268,8 +424,14 @@ func (l lineWatcher) Write(p []byte) (int, error) {
 // comments) holds the analyzed term: 0 for a term no item holds, 1 for one
 // every item holds. It reads the term dictionary, so it costs the same
 // whatever the index's size.
-func (x *Index) TermShare(term string) (float64, error) {
-	adv, err := x.b.Advanced()
+func (x *Index) TermShare(term string) (_ float64, err error) {
+	defer guard(x.path, &err)
+	ix, err := x.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer x.release()
+	adv, err := ix.Advanced()
 	if err != nil {
 		return 0, fmt.Errorf("index: %w", err)
 	}

@@ -188,7 +188,12 @@ func (x *Index) Search(ctx context.Context, req Request) (_ *Result, err error) 
 	if err != nil {
 		return nil, err
 	}
-	res, err := x.b.SearchInContext(ctx, sr)
+	b, err := x.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer x.release()
+	res, err := b.SearchInContext(ctx, sr)
 	if err != nil {
 		return nil, fmt.Errorf("index: search: %w", err)
 	}

@@ -95,8 +95,10 @@ type Data struct {
 }
 
 // OpenData opens the store and the index in dir. A writer (readOnly false)
-// holds the directory exclusively until Close. A damaged index is reported
-// as index.ErrDamaged.
+// holds the directory's lock until Close, but opens the store and index
+// files only around each use, so that readers in other processes answer
+// meanwhile (see package store). A reader holds both files, read-only,
+// until Close. A damaged index is reported as index.ErrDamaged.
 func OpenData(dir string, readOnly bool, norm *Normalizer) (*Data, error) {
 	d, err := OpenStore(dir, readOnly, norm)
 	if err != nil {
@@ -127,12 +129,28 @@ func (d *Data) IndexPath() string { return filepath.Join(d.Dir, index.DirName) }
 
 // OpenIndex opens the index of the data directory.
 func (d *Data) OpenIndex(readOnly bool) error {
+	release, err := d.Store.Hold() // the store before the index, always
+	if err != nil {
+		return err
+	}
+	defer release()
 	ix, err := index.Open(d.IndexPath(), readOnly)
 	if err != nil {
 		return err
 	}
+	ix.SetOuter(d.Store.Hold)
 	d.Index = ix
 	return nil
+}
+
+// Hold keeps the store and the index open until release is called, for a
+// phase of many transactions and searches that does not wait on the
+// network or a person (matching). Readers in other processes wait for it.
+func (d *Data) Hold() (release func(), err error) {
+	if d.Index == nil {
+		return d.Store.Hold()
+	}
+	return d.Index.Hold() // takes the store first
 }
 
 // Close closes the index and then the store.
@@ -175,6 +193,13 @@ func (d *Data) IndexPending(ctx context.Context) (int, error) {
 // that the index never moves past a record that is neither indexed nor
 // quarantined.
 func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
+	// One opening of the files for the whole run: Bleve merges segments
+	// in the background only while the index is open.
+	release, err := ix.Hold()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	from, err := ix.Seq()
 	if err != nil {
 		return 0, err
@@ -262,6 +287,7 @@ func (d *Data) Reindex(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	ix.SetOuter(d.Store.Hold)
 	n, err := d.indexInto(ctx, ix)
 	if cerr := ix.Close(); err == nil {
 		err = cerr

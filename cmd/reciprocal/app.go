@@ -204,13 +204,16 @@ func (a *app) openStore(write bool) (*watcher.Data, error) {
 // dataError adds the hint that fits an error opening the data directory.
 func (a *app) dataError(d *watcher.Data, err error) (*watcher.Data, error) {
 	var locked *store.ErrLocked
+	var busy *store.ErrBusy
 	switch {
 	case err == nil:
 		return d, nil
 	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
 		return nil, withHint(err, "the index is derived from the store: 'reciprocal reindex' rebuilds it and loses nothing")
 	case errors.As(err, &locked):
-		return nil, withHint(err, "wait for it to finish, or stop it; reciprocal allows one writer per data directory")
+		return nil, withHint(err, "wait for it to finish, or stop it; reciprocal allows one writer per data directory (searches and other reads work meanwhile)")
+	case errors.As(err, &busy), errors.Is(err, index.ErrBusy):
+		return nil, withHint(err, "another reciprocal kept the data files open that long; try again")
 	case errors.Is(err, store.ErrNoStore):
 		return nil, withHint(err, "run 'reciprocal sync' to fetch from the trackers, 'reciprocal import FILE' to load JSON Lines, or 'reciprocal demo' to try it out")
 	}

@@ -68,6 +68,12 @@ func TestScript(t *testing.T) {
 			"genissues":      cmdGenIssues,
 			"storeput":       cmdStorePut,
 			"oldindex":       cmdOldIndex,
+			// readers.txtar, readonly.txtar
+			"heldgithub":      cmdHeldGitHub,
+			"awaitrequest":    cmdAwaitRequest,
+			"releaserequests": cmdReleaseRequests,
+			"readonly":        cmdReadOnly,
+			"unchanged":       cmdUnchanged,
 		},
 		RequireExplicitExec: true,
 	})

@@ -194,6 +194,14 @@ type runner struct {
 // configs.LoadProfiles). See the package documentation.
 func Run(ctx context.Context, d *watcher.Data, profiles configs.Profiles, opts Options) (*Result, error) {
 	start := time.Now()
+	// Matching is many searches and short transactions with no network
+	// wait: the files stay open for the run (readers wait the seconds it
+	// takes) rather than open for each step.
+	release, err := d.Hold()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

@@ -24,10 +24,28 @@ const compactTxBytes = 32 << 20
 //
 // The store must be open for writing (the directory lock is exclusive).
 func (s *Store) Compact() (before, after int64, err error) {
-	if s.db.IsReadOnly() {
+	if s.readOnly {
 		return 0, 0, errors.New("store: compact needs the store open for writing")
 	}
 	defer s.guard(&err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refs > 0 {
+		return 0, 0, errors.New("store: compact while the store is in use")
+	}
+	db, err := bolt.Open(s.path, 0o644, &bolt.Options{Timeout: s.fileWait})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return 0, 0, &ErrBusy{Path: s.path, Wait: s.fileWait, Writer: true}
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: open %s: %w", s.path, err)
+	}
+	open := true
+	defer func() {
+		if open {
+			db.Close()
+		}
+	}()
 	info, err := os.Stat(s.path)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: %w", err)
@@ -41,7 +59,7 @@ func (s *Store) Compact() (before, after int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: compact: %w", err)
 	}
-	if err := bolt.Compact(dst, s.db, compactTxBytes); err != nil {
+	if err := bolt.Compact(dst, db, compactTxBytes); err != nil {
 		dst.Close()
 		os.Remove(tmp)
 		return 0, 0, fmt.Errorf("store: compact: %w", err)
@@ -54,7 +72,8 @@ func (s *Store) Compact() (before, after int64, err error) {
 		os.Remove(tmp)
 		return 0, 0, fmt.Errorf("store: compact: %w", err)
 	}
-	if err := s.db.Close(); err != nil {
+	open = false
+	if err := db.Close(); err != nil {
 		os.Remove(tmp)
 		return 0, 0, fmt.Errorf("store: compact: %w", err)
 	}
@@ -64,12 +83,7 @@ func (s *Store) Compact() (before, after int64, err error) {
 	} else {
 		os.Remove(tmp)
 	}
-	// Open the store again, compacted or not.
-	db, err := bolt.Open(s.path, 0o644, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: reopen %s after compacting: %w", s.path, err)
-	}
-	s.db = db
+	// The next use opens the store again, compacted or not.
 	if renameErr != nil {
 		return 0, 0, fmt.Errorf("store: compact: %w", renameErr)
 	}

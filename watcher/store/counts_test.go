@@ -25,7 +25,7 @@ func counts(t *testing.T, s *Store) Counts {
 func scanned(t *testing.T, s *Store) Counts {
 	t.Helper()
 	var c Counts
-	if err := s.db.View(func(tx *bolt.Tx) error {
+	if err := rawView(s, func(tx *bolt.Tx) error {
 		var err error
 		c, err = scanCounts(tx)
 		return err
@@ -142,7 +142,7 @@ func TestCountsOfAnOlderStore(t *testing.T) {
 			if got := counts(t, r); !reflect.DeepEqual(got, want) {
 				t.Errorf("read-only Counts = %+v, want %+v", got, want)
 			}
-			r.db.View(func(tx *bolt.Tx) error {
+			rawView(r, func(tx *bolt.Tx) error {
 				if countsValid(tx) {
 					t.Error("counters valid before a writer opened the store")
 				}
@@ -152,7 +152,7 @@ func TestCountsOfAnOlderStore(t *testing.T) {
 
 			w := open(t, dir)
 			defer w.Close()
-			w.db.View(func(tx *bolt.Tx) error {
+			rawView(w, func(tx *bolt.Tx) error {
 				if !countsValid(tx) {
 					t.Error("counters not valid after a writer opened the store")
 				}
@@ -229,7 +229,7 @@ func BenchmarkCounts(b *testing.B) {
 	})
 	b.Run("scan", func(b *testing.B) {
 		for b.Loop() {
-			s.db.View(func(tx *bolt.Tx) error {
+			rawView(s, func(tx *bolt.Tx) error {
 				c, err := scanCounts(tx)
 				if err != nil || c.Total() != items {
 					b.Fatalf("scan = %+v, %v", c, err)
@@ -271,4 +271,9 @@ func TestCountSince(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// rawView runs fn in a bbolt read transaction of s.
+func rawView(s *Store, fn func(*bolt.Tx) error) error {
+	return s.View(func(tx *Tx) error { return fn(tx.tx) })
 }

@@ -63,7 +63,12 @@ func fromBolt(stack string) bool {
 // those below it). lost reports whether anything could not be read.
 func (s *Store) Salvage(item func(Record) error, comment func(itemID string, commentID int64, raw []byte) error) (lost bool, err error) {
 	defer s.guard(&err)
-	err = s.db.View(func(tx *bolt.Tx) error {
+	db, err := s.acquire()
+	if err != nil {
+		return false, err
+	}
+	defer s.release()
+	err = db.View(func(tx *bolt.Tx) error {
 		l1, err := s.salvageBucket(tx, bucketItems, func(k, v []byte) error {
 			rec, err := decodeItem(string(k), v)
 			if err != nil {
@@ -151,7 +156,12 @@ func damagedAt(fn func()) (damaged bool) {
 // finds it at the cost of reading the whole file.
 func (s *Store) Check() (err error) {
 	defer s.guard(&err)
-	return s.db.View(func(tx *bolt.Tx) error {
+	db, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	return db.View(func(tx *bolt.Tx) error {
 		var first error
 		n := 0
 		for e := range tx.Check() { // drained to the end: the check runs in its own goroutine

@@ -55,6 +55,13 @@ func TestReleaseMapped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A writer's store opens its file for each use: keep it open to look
+	// at its mapping.
+	release, err := s.Hold()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	scan := func() int {
 		n := 0
 		s.db.View(func(tx *bolt.Tx) error {

@@ -19,8 +19,26 @@
 // (prompts, the briefing outbox), so that their state commits atomically with
 // the cursors that cover it.
 //
-// Only one process writes at a time: Open takes a lock on the data directory,
-// exclusive for writers and shared for readers.
+// # Readers and the writer
+//
+// Only one process writes at a time: a writer holds the data directory's
+// lock file (exclusively, with its pid in it) from Open to Close, and a
+// second writer gets *ErrLocked. Readers take no lock on the directory, so
+// they never wait for a writer's whole command (a long sync, an SMTP
+// exchange).
+//
+// bbolt itself locks its file while it is open: exclusively when opened
+// for writing, shared when read-only. So a writer's Store keeps the file
+// open only while it needs it: each Update or View opens it and closes it
+// when no other is running (Hold keeps it open across a phase), and while
+// it waits on the network it has no file open. A reader opens the file
+// read-only at Open and keeps it until Close: readers are short, and a
+// writer's next transaction waits for them (up to Options.FileWait), as a
+// reader waits for a transaction under way. Crash safety is bbolt's, as
+// before: every transaction commits or leaves no trace, cursors included.
+//
+// A reader needs no write access to the directory: a backup or a read-only
+// mount can be searched and exported.
 package store
 
 import (
@@ -31,6 +49,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -55,17 +74,50 @@ type Options struct {
 	// ReadOnly opens the store for reading, sharing the directory with
 	// other readers.
 	ReadOnly bool
-	// Wait is how long Open waits for another process to release the
-	// directory before failing with *ErrLocked. Zero means one second.
+	// Wait is how long a writer's Open waits for another writer to
+	// release the directory before failing with *ErrLocked. Zero means
+	// one second.
 	Wait time.Duration
+	// FileWait is how long opening the store file waits for another
+	// process's use of it to end (a reader for a writer's transaction,
+	// a writer for the readers) before failing with *ErrBusy. Zero means
+	// DefaultFileWait.
+	FileWait time.Duration
 }
 
-// A Store is an open store file.
+// DefaultFileWait is how long opening the store file waits for another
+// process when Options.FileWait is zero.
+const DefaultFileWait = time.Minute
+
+// ErrBusy reports that another process kept the store file locked for
+// longer than the wait: a writer in a very long transaction, or readers
+// that do not finish.
+type ErrBusy struct {
+	Path   string
+	Wait   time.Duration
+	Writer bool // whether the one waiting was a writer
+}
+
+func (e *ErrBusy) Error() string {
+	if e.Writer {
+		return fmt.Sprintf("store: %s stayed open in other reciprocal commands (readers) for %v", e.Path, e.Wait)
+	}
+	return fmt.Sprintf("store: %s stayed busy with another reciprocal's transaction for %v", e.Path, e.Wait)
+}
+
+// A Store is a store in a data directory: for a reader, the file open
+// read-only from Open to Close; for the writer, the file opened around
+// each use (see the package documentation).
 type Store struct {
-	dir  string
-	path string
-	db   *bolt.DB
-	lock *dirLock
+	dir      string
+	path     string
+	readOnly bool
+	fileWait time.Duration
+	lock     *dirLock // the writer's
+
+	mu   sync.Mutex
+	db   *bolt.DB // open while refs > 0
+	refs int
 }
 
 // Open opens (creating if needed and not read-only) the store in dir.
@@ -87,37 +139,87 @@ func Open(dir string, opts Options) (_ *Store, err error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
-	lock, err := lockDir(dir, !opts.ReadOnly, opts.Wait)
-	if err != nil {
-		return nil, err
+	if opts.FileWait == 0 {
+		opts.FileWait = DefaultFileWait
 	}
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: opts.Wait, ReadOnly: opts.ReadOnly})
-	if err != nil {
-		lock.unlock()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	s := &Store{dir: dir, path: path, readOnly: opts.ReadOnly, fileWait: opts.FileWait}
+	if !opts.ReadOnly {
+		if s.lock, err = lockDir(dir, true, opts.Wait); err != nil {
+			return nil, err
+		}
 	}
-	s := &Store{dir: dir, path: path, db: db, lock: lock}
 	defer func() {
 		if err != nil {
 			s.Close()
 		}
 	}()
 	defer s.guard(&err)
+	db, err := s.acquire()
+	if err != nil {
+		return nil, err
+	}
 	if !opts.ReadOnly {
-		if err := s.init(); err != nil {
+		// The writer opens the file again for each use.
+		defer s.release()
+		if err := s.init(db); err != nil {
 			return nil, err
 		}
-	} else if err := s.checkSchema(); err != nil {
+	} else if err := s.checkSchema(db); err != nil {
+		// A reader keeps its reference until Close.
 		return nil, err
 	}
 	return s, nil
 }
 
+// acquire opens the store file if this process does not have it open, and
+// counts one more use of it.
+func (s *Store) acquire() (*bolt.DB, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		db, err := bolt.Open(s.path, 0o644, &bolt.Options{Timeout: s.fileWait, ReadOnly: s.readOnly})
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, &ErrBusy{Path: s.path, Wait: s.fileWait, Writer: !s.readOnly}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", s.path, err)
+		}
+		s.db = db
+	}
+	s.refs++
+	return s.db, nil
+}
+
+// release ends a use of the store file, closing it after the last.
+func (s *Store) release() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refs--; s.refs > 0 || s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
+
+// Hold keeps the store file open until release is called, so that a phase
+// of many short transactions (indexing a batch, matching) opens it once.
+// Other processes wait for it meanwhile: hold it only around work that
+// does not wait on the network or a person.
+func (s *Store) Hold() (release func(), err error) {
+	defer s.guard(&err)
+	if _, err := s.acquire(); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { s.release() }) }, nil
+}
+
 // ErrNoStore reports that the data directory holds no store yet.
 var ErrNoStore = errors.New("nothing imported or synced yet")
 
-func (s *Store) init() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+func (s *Store) init(db *bolt.DB) error {
+	return db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketMeta, bucketItems, bucketSeq, bucketComments, bucketCursors} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -138,11 +240,11 @@ func (s *Store) init() error {
 	})
 }
 
-func (s *Store) checkSchema() error {
-	return s.db.View(func(tx *bolt.Tx) error {
+func (s *Store) checkSchema(db *bolt.DB) error {
+	return db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
-			return fmt.Errorf("store: %s is not a reciprocal store (no meta bucket)", s.db.Path())
+			return fmt.Errorf("store: %s is not a reciprocal store (no meta bucket)", s.path)
 		}
 		return checkVersion(meta.Get([]byte("schema")))
 	})
@@ -160,11 +262,20 @@ func checkVersion(v []byte) error {
 func (s *Store) Dir() string { return s.dir }
 
 // Path returns the store file's path.
-func (s *Store) Path() string { return s.db.Path() }
+func (s *Store) Path() string { return s.path }
 
-// Close closes the store and releases the directory lock.
+// ReadOnly reports whether the store was opened for reading.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// Close closes the store file and releases the directory lock.
 func (s *Store) Close() error {
-	err := s.db.Close()
+	s.mu.Lock()
+	var err error
+	if s.db != nil {
+		err = s.db.Close()
+		s.db, s.refs = nil, 0
+	}
+	s.mu.Unlock()
 	if lerr := s.lock.unlock(); err == nil {
 		err = lerr
 	}
@@ -174,7 +285,12 @@ func (s *Store) Close() error {
 // Update runs fn in a read-write transaction, committed if fn returns nil.
 func (s *Store) Update(fn func(*Tx) error) (err error) {
 	defer s.guard(&err)
-	return s.db.Update(func(tx *bolt.Tx) error {
+	db, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	return db.Update(func(tx *bolt.Tx) error {
 		defer maybeRelease(tx)
 		return fn(&Tx{tx: tx})
 	})
@@ -183,7 +299,12 @@ func (s *Store) Update(fn func(*Tx) error) (err error) {
 // View runs fn in a read-only transaction.
 func (s *Store) View(fn func(*Tx) error) (err error) {
 	defer s.guard(&err)
-	return s.db.View(func(tx *bolt.Tx) error {
+	db, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	return db.View(func(tx *bolt.Tx) error {
 		defer maybeRelease(tx)
 		return fn(&Tx{tx: tx})
 	})

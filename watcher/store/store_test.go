@@ -210,6 +210,8 @@ func TestMain(m *testing.M) {
 		helperCrash(os.Getenv("STORE_TEST_DIR"))
 	case "hold":
 		helperHold(os.Getenv("STORE_TEST_DIR"))
+	case "slow-commit":
+		helperSlowCommit(os.Getenv("STORE_TEST_DIR"))
 	}
 }
 
@@ -237,15 +239,38 @@ func helperCrash(dir string) {
 	})
 }
 
-// helperHold opens the store for writing and waits to be killed.
+// helperHold opens the store for writing, commits a cursor and waits to
+// be killed.
 func helperHold(dir string) {
 	s, err := Open(dir, Options{})
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(3)
 	}
+	if err := s.Update(func(tx *Tx) error { return tx.SetCursor("c", []byte("1")) }); err != nil {
+		fmt.Println(err)
+		os.Exit(3)
+	}
 	fmt.Println("holding")
 	time.Sleep(time.Minute)
+	s.Close()
+}
+
+// helperSlowCommit writes 50 items in a transaction that takes a second.
+func helperSlowCommit(dir string) {
+	s, err := Open(dir, Options{})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(3)
+	}
+	s.Update(func(tx *Tx) error {
+		fmt.Println("committing")
+		for i := range 50 {
+			tx.PutItem("golang/go#"+strconv.Itoa(i+1), "github", []byte(`{}`))
+			time.Sleep(20 * time.Millisecond)
+		}
+		return tx.SetCursor("c", []byte("50"))
+	})
 	s.Close()
 }
 
@@ -286,6 +311,9 @@ func TestReopenAfterInterruptedWrite(t *testing.T) {
 	}
 }
 
+// A second writer gets *ErrLocked naming the first one's pid; readers open
+// and read while the writer runs, since it has no file open between its
+// transactions.
 func TestSecondWriterGetsLockError(t *testing.T) {
 	dir := t.TempDir()
 	cmd := helper(t, "hold", dir)
@@ -301,23 +329,34 @@ func TestSecondWriterGetsLockError(t *testing.T) {
 	if n, _ := stdout.Read(buf); string(buf[:n]) != "holding\n" {
 		t.Fatalf("helper said %q", buf[:n])
 	}
-	for _, readOnly := range []bool{false, true} {
-		start := time.Now()
-		_, err = Open(dir, Options{ReadOnly: readOnly, Wait: 300 * time.Millisecond})
-		var le *ErrLocked
-		if !errors.As(err, &le) {
-			t.Fatalf("Open(readOnly=%v) while another process writes = %v, want *ErrLocked", readOnly, err)
-		}
-		if le.PID != cmd.Process.Pid {
-			t.Errorf("lock error names pid %d, want %d", le.PID, cmd.Process.Pid)
-		}
-		if want := fmt.Sprintf("another reciprocal is running (pid %d)", cmd.Process.Pid); err.Error() != want {
-			t.Errorf("error = %q, want %q", err, want)
-		}
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("Open took %v to give up; it must not hang", d)
-		}
+	start := time.Now()
+	_, err = Open(dir, Options{Wait: 300 * time.Millisecond})
+	var le *ErrLocked
+	if !errors.As(err, &le) {
+		t.Fatalf("Open while another process writes = %v, want *ErrLocked", err)
 	}
+	if le.PID != cmd.Process.Pid {
+		t.Errorf("lock error names pid %d, want %d", le.PID, cmd.Process.Pid)
+	}
+	if want := fmt.Sprintf("another reciprocal is running (pid %d)", cmd.Process.Pid); err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Open took %v to give up; it must not hang", d)
+	}
+
+	r, err := Open(dir, Options{ReadOnly: true, FileWait: time.Second})
+	if err != nil {
+		t.Fatalf("reader while a writer runs: %v", err)
+	}
+	r.View(func(tx *Tx) error {
+		if c := string(tx.Cursor("c")); c != "1" {
+			t.Errorf("reader sees cursor %q, want the writer's committed 1", c)
+		}
+		return nil
+	})
+	r.Close()
+
 	// Once the writer is gone, the directory is free again.
 	cmd.Process.Kill()
 	cmd.Wait()
@@ -328,6 +367,38 @@ func TestSecondWriterGetsLockError(t *testing.T) {
 	s.Close()
 }
 
+// A reader that opens during a writer's transaction waits for its commit
+// and sees all of it.
+func TestReaderWaitsForACommit(t *testing.T) {
+	dir := t.TempDir()
+	cmd := helper(t, "slow-commit", dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	buf := make([]byte, 16)
+	if n, _ := stdout.Read(buf); string(buf[:n]) != "committing\n" {
+		t.Fatalf("helper said %q", buf[:n])
+	}
+	r, err := Open(dir, Options{ReadOnly: true, FileWait: 30 * time.Second})
+	if err != nil {
+		t.Fatalf("reader: %v", err)
+	}
+	defer r.Close()
+	r.View(func(tx *Tx) error {
+		if n, c := tx.Count(), string(tx.Cursor("c")); n != 50 || c != "50" {
+			t.Errorf("reader sees %d items and cursor %q, want the whole commit: 50 and 50", n, c)
+		}
+		return nil
+	})
+}
+
+// Readers share the file; a writer's use of it waits for them, and gives
+// up with *ErrBusy after FileWait.
 func TestReadersShare(t *testing.T) {
 	dir := t.TempDir()
 	open(t, dir).Close()
@@ -335,16 +406,35 @@ func TestReadersShare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r1.Close()
-	r2, err := Open(dir, Options{ReadOnly: true, Wait: 100 * time.Millisecond})
+	r2, err := Open(dir, Options{ReadOnly: true, FileWait: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("second reader: %v", err)
 	}
 	r2.Close()
-	if _, err := Open(dir, Options{Wait: 100 * time.Millisecond}); err == nil {
-		t.Fatal("a writer opened while a reader holds the directory")
-	} else if err.Error() != "another reciprocal is running" {
-		t.Errorf("writer blocked by reader: %v", err)
+	var busy *ErrBusy
+	if _, err := Open(dir, Options{FileWait: 100 * time.Millisecond}); !errors.As(err, &busy) || !busy.Writer {
+		t.Fatalf("writer Open while a reader has the file = %v, want *ErrBusy", err)
+	}
+	r1.Close()
+	w, err := Open(dir, Options{FileWait: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	// The writer has the directory, not the file: a reader opens.
+	r3, err := Open(dir, Options{ReadOnly: true, FileWait: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("reader beside an idle writer: %v", err)
+	}
+	put := func() error {
+		return w.Update(func(tx *Tx) error { return tx.SetCursor("x", []byte("1")) })
+	}
+	if err := put(); !errors.As(err, &busy) {
+		t.Errorf("writer's Update while a reader has the file = %v, want *ErrBusy", err)
+	}
+	r3.Close()
+	if err := put(); err != nil {
+		t.Errorf("writer's Update after the reader closed: %v", err)
 	}
 }
 
