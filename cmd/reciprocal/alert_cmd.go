@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify"
 	"github.com/reciprocal-access/reciprocal/notify/alert"
 	"github.com/reciprocal-access/reciprocal/notify/report"
@@ -23,19 +21,19 @@ func (a *app) mailbox(d *watcher.Data) *notify.Mailbox {
 
 // sendAlerts is the alert step of a pass: with [smtp] set, it e-mails the
 // maintainer about every newly published vulnerability whose SLA window
-// is open, and retries the alerts still pending. Profiles that do not
-// load stop it (nothing may be decided on a half-read set of clients).
-func (a *app) sendAlerts(ctx context.Context, d *watcher.Data, profiles configs.Profiles, t time.Time, w io.Writer) error {
+// is open, and retries the alerts still pending (notify/report's Alerts),
+// saying what it did on w. Profiles that do not load stop it: nothing may
+// be decided on a half-read set of clients.
+func (a *app) sendAlerts(ctx context.Context, d *watcher.Data, w io.Writer) error {
 	cfg, err := a.config()
 	if err != nil || cfg.SMTP == nil {
 		return err
 	}
-	pol, err := a.slaPolicy(profiles)
+	rep, err := a.reports(d, false)
 	if err != nil {
 		return err
 	}
-	al := &alert.Alerter{Data: d, Policy: pol, Mailbox: a.mailbox(d), From: cfg.SMTP.From, To: cfg.SMTP.To, Location: cfg.Location()}
-	res, err := al.Pass(ctx, t, a.sender(cfg))
+	res, err := rep.Alerts(ctx, a.sender(cfg))
 	for _, c := range res.Composed {
 		what := "alert"
 		if c.FollowUp {

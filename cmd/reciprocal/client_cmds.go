@@ -430,20 +430,20 @@ func (a *app) clientLog(p *configs.Profile, profiles configs.Profiles, since str
 	if !from.IsZero() {
 		from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc)
 	}
-	pol, err := a.slaPolicy(profiles)
-	if err != nil {
-		return err
-	}
 	d, err := a.openDataIfAny()
 	if err != nil {
 		return err
 	}
-	rec := &engagement.Record{Client: p.ID, Name: p.Name, Events: []engagement.Event{}}
 	if d != nil {
 		defer d.Close()
-		if rec, err = engagement.Build(d.Store, pol, p, from); err != nil {
-			return err
-		}
+	}
+	rep, err := a.reports(d, false)
+	if err != nil {
+		return err
+	}
+	rec, err := rep.Engagement(p.ID, from)
+	if err != nil {
+		return err
 	}
 	if asJSON {
 		return a.printJSON(rec)

@@ -9,20 +9,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/notify/digest"
 )
 
 func init() {
 	commands = append(commands, (*app).digestCommand)
-}
-
-// digestEvery is the digest period: [digest] every, or a quarter.
-func digestEvery(cfg *configs.Config) string {
-	if cfg.Digest.Every != "" {
-		return cfg.Digest.Every
-	}
-	return "quarter"
 }
 
 func (a *app) digestCommand() *cobra.Command {
@@ -62,14 +53,18 @@ plus .draft.txt); review it, then 'reciprocal send' it.`,
 					return err
 				}
 			}
-			d, profiles, t, err := a.begin(false)
+			d, err := a.openData(false)
 			if err != nil {
 				return err
 			}
 			defer d.Close()
-			p := profiles.Client(args[0])
+			rep, err := a.reports(d, false)
+			if err != nil {
+				return err
+			}
+			p := rep.Profiles.Client(args[0])
 			if p == nil {
-				return unknownClient(args[0], profiles)
+				return unknownClient(args[0], rep.Profiles)
 			}
 			var per digest.Period
 			switch {
@@ -95,10 +90,7 @@ plus .draft.txt); review it, then 'reciprocal send' it.`,
 					return usagef("%v", err)
 				}
 			default:
-				per = digest.LastComplete(digestEvery(cfg), t, loc)
-			}
-			if !per.Start.Before(t) {
-				return usagef("the period %s has not started yet", per.Name)
+				per = rep.DigestPeriod()
 			}
 			var notes string
 			if notesFile != "" {
@@ -108,13 +100,9 @@ plus .draft.txt); review it, then 'reciprocal send' it.`,
 				}
 				notes = string(b)
 			}
-			pol, err := a.slaPolicy(profiles)
+			dg, err := rep.Digest(cmd.Context(), p.ID, per, notes)
 			if err != nil {
-				return err
-			}
-			dg, err := digest.Build(cmd.Context(), digest.Request{Data: d, Policy: pol, Client: p, Period: per, Notes: notes, Now: t, Location: loc})
-			if err != nil {
-				return err
+				return fmt.Errorf("digest: %w", err)
 			}
 			md := dg.Markdown()
 			if out == "" {

@@ -11,9 +11,7 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/notify"
 	"github.com/reciprocal-access/reciprocal/notify/note"
-	"github.com/reciprocal-access/reciprocal/notify/sla"
-	"github.com/reciprocal-access/reciprocal/watcher"
-	"github.com/reciprocal-access/reciprocal/watcher/store"
+	"github.com/reciprocal-access/reciprocal/notify/report"
 )
 
 func init() {
@@ -55,41 +53,22 @@ one draft (with --client when several clients are concerned).`,
 					return err
 				}
 			}
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			d, profiles, t, err := a.begin(false)
+			d, err := a.openData(false)
 			if err != nil {
 				return err
 			}
 			defer d.Close()
-			if client != "" && profiles.Client(client) == nil {
-				return withHint(fmt.Errorf("draft vuln: no client %q", client), "clients: "+strings.Join(profiles.IDs(), ", "))
+			rep, err := a.reports(d, false)
+			if err != nil {
+				return err
 			}
-			it, _, err := d.Item(args[0])
-			if errors.Is(err, watcher.ErrNotFound) {
+			drafts, err := rep.VulnNotes(args[0], client)
+			switch {
+			case errors.Is(err, report.ErrNoClient):
+				return withHint(fmt.Errorf("draft vuln: %w", err), "clients: "+strings.Join(rep.Profiles.IDs(), ", "))
+			case errors.Is(err, report.ErrNotFound):
 				return withHint(fmt.Errorf("draft vuln: %w", err), "'reciprocal search --kind vuln' lists the vulnerabilities in the store")
-			}
-			if err != nil {
-				return fmt.Errorf("draft vuln: %w", err)
-			}
-			if it.Kind != "vuln" {
-				return usagef("draft vuln: %s is not a vulnerability (it is a %s)", it.ID, it.Kind)
-			}
-			pol, err := a.slaPolicy(profiles)
-			if err != nil {
-				return err
-			}
-			var matched map[string][]string
-			if err := d.Store.View(func(tx *store.Tx) error {
-				matched, err = sla.Matched(tx, it.ID)
-				return err
-			}); err != nil {
-				return fmt.Errorf("draft vuln: %w", err)
-			}
-			drafts, err := note.VulnDrafts(note.VulnRequest{Item: &it, Policy: pol, Matched: matched, Client: client, Now: t, Location: cfg.Location()})
-			if err != nil {
+			case err != nil:
 				return fmt.Errorf("draft vuln: %w", err)
 			}
 			return a.writeDrafts(drafts, out)

@@ -80,7 +80,7 @@ func (a *app) pass(ctx context.Context, brief bool) error {
 		a.printMatch(res, profiles)
 	}
 	if ctx.Err() == nil {
-		if err := a.sendAlerts(ctx, d, profiles, t, a.stdout); err != nil {
+		if err := a.sendAlerts(ctx, d, a.stdout); err != nil {
 			errs = append(errs, err)
 		}
 	}

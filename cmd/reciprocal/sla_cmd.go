@@ -12,8 +12,6 @@ import (
 	"github.com/reciprocal-access/reciprocal/notify"
 	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/notify/sla"
-	"github.com/reciprocal-access/reciprocal/watcher"
-	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
 func init() {
@@ -88,33 +86,20 @@ func (a *app) slaAskCommand() *cobra.Command {
 					return err
 				}
 			}
-			p := profiles.Client(args[0])
-			if p == nil {
-				return withHint(fmt.Errorf("sla ask: no client %q", args[0]), "clients: "+strings.Join(profiles.IDs(), ", "))
+			rep, err := a.reports(d, false)
+			if err != nil {
+				return err
 			}
-			it, _, err := d.Item(args[1])
-			if errors.Is(err, watcher.ErrNotFound) {
+			r, err := rep.AskSLA(args[0], args[1], t, note)
+			switch {
+			case errors.Is(err, report.ErrNoClient):
+				return withHint(fmt.Errorf("sla ask: %w", err), "clients: "+strings.Join(profiles.IDs(), ", "))
+			case errors.Is(err, report.ErrNotFound):
 				return withHint(fmt.Errorf("sla ask: %w", err), "'reciprocal search --kind vuln' lists the vulnerabilities in the store; 'reciprocal sync' fetches new ones")
-			}
-			if err != nil {
+			case err != nil:
 				return fmt.Errorf("sla ask: %w", err)
 			}
-			pol, err := a.slaPolicy(profiles)
-			if err != nil {
-				return err
-			}
-			var matched map[string][]string
-			if err := d.Store.View(func(tx *store.Tx) error {
-				matched, err = sla.Matched(tx, it.ID)
-				return err
-			}); err != nil {
-				return fmt.Errorf("sla ask: %w", err)
-			}
-			r := sla.Request{Client: p.ID, Vuln: it.ID, Asked: t, Note: note}
-			pol.Decide(&r, &it, p, matched[p.ID])
-			if r, err = sla.Add(d.Store, r); err != nil {
-				return err
-			}
+			p := profiles.Client(r.Client)
 			loc := cfg.Location()
 			fmt.Fprintf(a.stdout, "%s  %s asked about %s at %s\n", r.ID, oneLine(p.Name), r.Vuln, r.Asked.In(loc).Format("Mon 2 Jan 15:04 MST"))
 			if r.Covered() {

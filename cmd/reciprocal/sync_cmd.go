@@ -84,11 +84,7 @@ status is 1 and the summary says which failed.`,
 				if asJSON {
 					w = a.stderr
 				}
-				profiles, perr := a.profiles()
-				if perr == nil {
-					perr = a.sendAlerts(cmd.Context(), d, profiles, a.now(), w)
-				}
-				err = errors.Join(err, perr)
+				err = errors.Join(err, a.sendAlerts(cmd.Context(), d, w))
 			}
 			return err
 		},
