@@ -81,17 +81,11 @@ func (e *env) sync(ctx context.Context) (source.Stats, error) {
 	return e.src.Sync(ctx, e.data.Store, e.opts())
 }
 
+// mustSync runs one sync, which must succeed and count the requests the
+// fake answered.
 func (e *env) mustSync() source.Stats {
 	e.t.Helper()
-	e.srv.ResetStats()
-	st, err := e.sync(context.Background())
-	if err != nil {
-		e.t.Fatalf("sync: %v", err)
-	}
-	if n := e.srv.Stats().Requests; n != st.Requests {
-		e.t.Errorf("sync counted %d requests, the server %d", st.Requests, n)
-	}
-	return st
+	return sourcetest.MustSync(e.t, e.srv, func() (source.Stats, error) { return e.sync(context.Background()) })
 }
 
 // fill puts n changes of project numbered from first, change i updated i

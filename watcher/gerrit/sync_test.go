@@ -13,6 +13,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 )
 
@@ -327,7 +328,7 @@ func TestChangesDuringListing(t *testing.T) {
 
 // A 500 is retried after a backoff, as is a reset connection.
 func TestTransientFaults(t *testing.T) {
-	for _, f := range []gerrittest.Fault{gerrittest.ServerError, gerrittest.ConnReset} {
+	for _, f := range []fakehttp.Fault{fakehttp.ServerError, fakehttp.ConnReset} {
 		t.Run(f.String(), func(t *testing.T) {
 			e := newEnv(t, 5, "go")
 			e.fill("go", 1000, 12, t0)
@@ -339,7 +340,7 @@ func TestTransientFaults(t *testing.T) {
 			if st.New != 12 || st.Pages != 3 {
 				t.Errorf("stats = %+v", st)
 			}
-			if f == gerrittest.ServerError && st.Requests != 3+2 {
+			if f == fakehttp.ServerError && st.Requests != 3+2 {
 				t.Errorf("%d requests, want 5", st.Requests)
 			}
 			sleeps := e.clock.Sleeps()
@@ -357,7 +358,7 @@ func TestServerDown(t *testing.T) {
 	e := newEnv(t, 5, "go", "crypto")
 	e.fill("go", 1000, 12, t0)
 	e.fill("crypto", 5000, 3, t0)
-	e.srv.FailNext(100, gerrittest.ServerError, 0)
+	e.srv.FailNext(100, fakehttp.ServerError, 0)
 	st, err := e.sync(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "gave up after 5 attempts") || !strings.Contains(err.Error(), gerritURL+"/changes/?") {
 		t.Fatalf("err = %v", err)
@@ -370,7 +371,7 @@ func TestServerDown(t *testing.T) {
 // A body cut short, or cut so that its JSON is malformed, is asked for
 // again: the sync completes.
 func TestTruncatedRetried(t *testing.T) {
-	for _, f := range []gerrittest.Fault{gerrittest.Truncate, gerrittest.Malformed} {
+	for _, f := range []fakehttp.Fault{fakehttp.Truncate, fakehttp.Malformed} {
 		t.Run(f.String(), func(t *testing.T) {
 			e := newEnv(t, 5, "go")
 			e.fill("go", 1000, 12, t0)
@@ -402,7 +403,7 @@ func TestTruncated(t *testing.T) {
 	pagesDone := 0
 	opts.Progress = func(source.Stats) {
 		if pagesDone++; pagesDone == 1 {
-			e.srv.FailNext(5, gerrittest.Truncate, 0)
+			e.srv.FailNext(5, fakehttp.Truncate, 0)
 		}
 	}
 	st, err := e.src.Sync(context.Background(), e.data.Store, opts)
@@ -427,7 +428,7 @@ func TestTruncated(t *testing.T) {
 	// incremental listing is cut short: the cursor stays as it was.
 	e.mustSync()
 	before := e.cursor("go")
-	e.srv.FailNext(5, gerrittest.Truncate, 0)
+	e.srv.FailNext(5, fakehttp.Truncate, 0)
 	if _, err := e.sync(context.Background()); err == nil || !strings.Contains(err.Error(), "after%3A%22") {
 		t.Errorf("err = %v, want one naming the URL", err)
 	}
@@ -440,7 +441,7 @@ func TestTruncated(t *testing.T) {
 // A 429 or 503 with a Retry-After within MaxWait is waited out; one beyond
 // it stops the sync with a *LimitError, what was stored saved.
 func TestRetryAfter(t *testing.T) {
-	for _, f := range []gerrittest.Fault{gerrittest.TooManyRequests, gerrittest.Unavailable} {
+	for _, f := range []fakehttp.Fault{fakehttp.TooManyRequests, fakehttp.Unavailable} {
 		t.Run(f.String(), func(t *testing.T) {
 			e := newEnv(t, 5, "go", "crypto")
 			e.fill("go", 1000, 12, t0)
@@ -467,7 +468,7 @@ func TestRetryAfter(t *testing.T) {
 	pagesDone := 0
 	opts.Progress = func(source.Stats) {
 		if pagesDone++; pagesDone == 2 {
-			e.srv.FailNext(1, gerrittest.TooManyRequests, time.Hour)
+			e.srv.FailNext(1, fakehttp.TooManyRequests, time.Hour)
 		}
 	}
 	start := e.clock.Now()
@@ -514,7 +515,7 @@ func TestCancelled(t *testing.T) {
 		t.Errorf("sync with a cancelled context: %+v, %v", st, err)
 	}
 	// A sleep for a retry is cut short too.
-	e.srv.FailNext(1, gerrittest.ServerError, 0)
+	e.srv.FailNext(1, fakehttp.ServerError, 0)
 	ctx, cancel = context.WithCancel(context.Background())
 	e.src = e.newSource(gerrit.WithSleep(func(ctx context.Context, d time.Duration) error {
 		cancel()

@@ -14,6 +14,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
@@ -70,17 +71,11 @@ func (e *env) sync(ctx context.Context) (source.Stats, error) {
 	return e.src.Sync(ctx, e.data.Store, e.opts())
 }
 
+// mustSync runs one sync, which must succeed and count the requests the
+// fake answered.
 func (e *env) mustSync() source.Stats {
 	e.t.Helper()
-	e.srv.ResetStats()
-	st, err := e.sync(context.Background())
-	if err != nil {
-		e.t.Fatalf("sync: %v", err)
-	}
-	if n := e.srv.Stats().Requests; n != st.Requests {
-		e.t.Errorf("sync counted %d requests, the server %d", st.Requests, n)
-	}
-	return st
+	return sourcetest.MustSync(e.t, e.srv, func() (source.Stats, error) { return e.sync(context.Background()) })
 }
 
 // id returns the ID of test entry i.

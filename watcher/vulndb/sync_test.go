@@ -14,6 +14,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"
@@ -192,7 +193,7 @@ func TestMissingEntry(t *testing.T) {
 
 // An index cut short once is asked for again.
 func TestTruncatedIndexRetried(t *testing.T) {
-	for _, f := range []vulndbtest.Fault{vulndbtest.Truncate, vulndbtest.Malformed} {
+	for _, f := range []fakehttp.Fault{fakehttp.Truncate, fakehttp.Malformed} {
 		t.Run(f.String(), func(t *testing.T) {
 			e := newEnv(t, 100)
 			e.fill(1, 20)
@@ -213,7 +214,7 @@ func TestTruncatedIndex(t *testing.T) {
 	c0, _, _ := e.src.Cursor(e.data.Store)
 	before := e.export()
 	e.fill(21, 1)
-	e.srv.FailNext(5, vulndbtest.Truncate, 0)
+	e.srv.FailNext(5, fakehttp.Truncate, 0)
 	_, err := e.sync(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "vulndb: GET "+e.srv.URL()+"/index/vulns.json: response body cut short") {
 		t.Fatalf("err = %v", err)
@@ -232,7 +233,7 @@ func TestTruncatedIndex(t *testing.T) {
 // 500s and reset connections are retried; Retry-After within MaxWait is
 // waited out, beyond it the sync stops with what it stored saved.
 func TestFaults(t *testing.T) {
-	for _, f := range []vulndbtest.Fault{vulndbtest.ServerError, vulndbtest.ConnReset, vulndbtest.TooManyRequests, vulndbtest.Unavailable} {
+	for _, f := range []fakehttp.Fault{fakehttp.ServerError, fakehttp.ConnReset, fakehttp.TooManyRequests, fakehttp.Unavailable} {
 		t.Run(f.String(), func(t *testing.T) {
 			e := newEnv(t, 10)
 			e.fill(1, 25)
@@ -244,7 +245,7 @@ func TestFaults(t *testing.T) {
 			if st.New != 25 || e.srv.Stats().Faults != 3 || len(e.clock.Sleeps()) != 3 {
 				t.Errorf("stats %+v, server %+v, sleeps %v", st, e.srv.Stats(), e.clock.Sleeps())
 			}
-			if f == vulndbtest.TooManyRequests && e.clock.Sleeps()[0] != 30*time.Second {
+			if f == fakehttp.TooManyRequests && e.clock.Sleeps()[0] != 30*time.Second {
 				t.Errorf("sleeps = %v, want Retry-After's 30s", e.clock.Sleeps())
 			}
 			e.checkStored(ids(1, 25)...)
@@ -258,7 +259,7 @@ func TestFaults(t *testing.T) {
 	opts.Progress = func(s source.Stats) {
 		if s.Pages == 1 && batches == 0 {
 			batches++
-			e.srv.FailNext(1, vulndbtest.TooManyRequests, 2*time.Hour)
+			e.srv.FailNext(1, fakehttp.TooManyRequests, 2*time.Hour)
 		}
 	}
 	start := e.clock.Now()

@@ -52,22 +52,6 @@ func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 // server is told otherwise with SetLimit.
 const DefaultLimit = 500
 
-// A Fault is a way for the next requests to fail.
-type Fault = fakehttp.Fault
-
-// Faults FailNext can inject.
-const (
-	ServerError     = fakehttp.ServerError     // 500 Internal Server Error
-	ConnReset       = fakehttp.ConnReset       // connection closed with a TCP reset, no answer
-	Truncate        = fakehttp.Truncate        // 200, but only half the body
-	Malformed       = fakehttp.Malformed       // 200, half the body under a matching Content-Length
-	TooManyRequests = fakehttp.TooManyRequests // 429 with Retry-After
-	Unavailable     = fakehttp.Unavailable     // 503 with Retry-After
-)
-
-// Stats counts the requests a Server answered.
-type Stats = fakehttp.Stats
-
 // A Server is a running fake Gerrit.
 type Server struct {
 	*fakehttp.Server // URL, Close, faults and request counts

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/build/gerrit"
 
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -163,23 +164,23 @@ func TestFaults(t *testing.T) {
 		return res, b, err
 	}
 
-	s.FailNext(1, gerrittest.ServerError, 0)
+	s.FailNext(1, fakehttp.ServerError, 0)
 	if res, _, err := get(); err != nil || res.StatusCode != 500 {
 		t.Errorf("ServerError: %v, %v", res, err)
 	}
-	s.FailNext(1, gerrittest.TooManyRequests, 90*time.Second)
+	s.FailNext(1, fakehttp.TooManyRequests, 90*time.Second)
 	if res, _, err := get(); err != nil || res.StatusCode != 429 || res.Header.Get("Retry-After") != "90" {
 		t.Errorf("TooManyRequests: %v, %v", res, err)
 	}
-	s.FailNext(1, gerrittest.Unavailable, 5*time.Second)
+	s.FailNext(1, fakehttp.Unavailable, 5*time.Second)
 	if res, _, err := get(); err != nil || res.StatusCode != 503 || res.Header.Get("Retry-After") != "5" {
 		t.Errorf("Unavailable: %v, %v", res, err)
 	}
-	s.FailNext(1, gerrittest.Truncate, 0)
+	s.FailNext(1, fakehttp.Truncate, 0)
 	if _, _, err := get(); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("Truncate: err = %v, want unexpected EOF", err)
 	}
-	s.FailNext(1, gerrittest.ConnReset, 0)
+	s.FailNext(1, fakehttp.ConnReset, 0)
 	if _, _, err := get(); err == nil {
 		t.Error("ConnReset: no error")
 	}

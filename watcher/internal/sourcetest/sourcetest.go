@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -73,4 +74,25 @@ func BenchFirstSync(b *testing.B, src source.Source, n int, opts source.Options)
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
 	return stats
+}
+
+// A Fake is what MustSync needs of a fake server: its request counts.
+type Fake interface {
+	ResetStats()
+	Stats() fakehttp.Stats
+}
+
+// MustSync runs sync against the fake srv, failing the test on an error,
+// and checks that the sync counted the requests the server answered.
+func MustSync(tb testing.TB, srv Fake, sync func() (source.Stats, error)) source.Stats {
+	tb.Helper()
+	srv.ResetStats()
+	st, err := sync()
+	if err != nil {
+		tb.Fatalf("sync: %v", err)
+	}
+	if n := srv.Stats().Requests; n != st.Requests {
+		tb.Errorf("sync counted %d requests, the server %d", st.Requests, n)
+	}
+	return st
 }

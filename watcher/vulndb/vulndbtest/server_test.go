@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"
 )
@@ -95,7 +96,7 @@ func TestServer(t *testing.T) {
 		t.Errorf("PutRaw entry = %s", body)
 	}
 
-	s.FailNext(1, vulndbtest.TooManyRequests, time.Minute)
+	s.FailNext(1, fakehttp.TooManyRequests, time.Minute)
 	if res, _ := get(t, s, "/index/db.json"); res.StatusCode != 429 || res.Header.Get("Retry-After") != "60" {
 		t.Errorf("429: %s", res.Status)
 	}
