@@ -34,8 +34,8 @@ import (
 //     plural acronym stays whole ("ClientCAs" is client, cas). Digits
 //     belong to the word before them ("P256", "Ed25519", "sha256Hash" is
 //     sha256, hash).
-//   - Two or three words joined by "-", "." or "/" also yield the joined
-//     word: "P-256" finds "P256", "HTTP/2" finds "http2", "ML-KEM" finds
+//   - Two or three words joined by "-" or "/" also yield the joined word:
+//     "P-256" finds "P256", "HTTP/2" finds "http2", "ML-KEM" finds
 //     "MLKEM".
 //   - A word after a version number is a word of its own: "go15vendor" is
 //     go15, vendor.
@@ -53,7 +53,7 @@ const AnalyzerName = "reciprocal-go"
 // changes whenever the analyzer, the mapping or the derived fields change
 // in a way that needs the index rebuilt; an index recording another version
 // (or none: version 1 was Bleve's English analyzer) is stale.
-const AnalysisVersion = 4
+const AnalysisVersion = 5
 
 const tokenizerName = "reciprocal-go"
 
@@ -124,8 +124,8 @@ func (goTokenizer) Tokenize(input []byte) analysis.TokenStream {
 			}
 			break
 		}
-		// A run joined to the one before by one of "-./" continues
-		// its compound.
+		// A run joined to the one before by "-" or "/" continues its
+		// compound.
 		if len(compound) == 0 || compound[len(compound)-1][1]+1 != start || !isJoiner(input[start-1]) {
 			flush()
 			compoundPos = pos
@@ -154,17 +154,18 @@ func (goTokenizer) Tokenize(input []byte) analysis.TokenStream {
 	return out
 }
 
-// Compounds of two or three words joined by one of "-./" ("P-256",
-// "HTTP/2", "go.work", "x/crypto/ssh") also yield the words joined
-// ("p256", "http2"), at the position of the first, so that the two ways of
-// writing a name find each other. Longer compounds (URLs, file paths) do
-// not.
+// Compounds of two or three words joined by "-" or "/" ("P-256",
+// "HTTP/2", "x/crypto/ssh") also yield the words joined ("p256", "http2"),
+// at the position of the first, so that the two ways of writing a name
+// find each other. Longer compounds (URLs, file paths) do not.
 const (
 	maxCompound = 3
 	maxJoined   = 24
 )
 
-func isJoiner(c byte) bool { return c == '-' || c == '.' || c == '/' }
+// A dot does not join: the joined form of "go.work" or "go.mod" would name
+// something else (the GOWORK and GOMOD variables).
+func isJoiner(c byte) bool { return c == '-' || c == '/' }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 

@@ -18,9 +18,9 @@ func TestTokenizer(t *testing.T) {
 		want string // term@position, as the tokenizer emits them
 	}{
 		{"crypto/tls: fix", "crypto@1 tls@2 cryptotls@1 fix@3"},
-		{"HTTP/2 go.work ML-KEM", "HTTP@1 2@2 HTTP2@1 go@3 work@4 gowork@3 ML@5 KEM@6 MLKEM@5"},
+		{"HTTP/2 go.work ML-KEM", "HTTP@1 2@2 HTTP2@1 go@3 work@4 ML@5 KEM@6 MLKEM@5"},
 		{"P-256 vs P256", "P@1 256@2 P256@1 vs@3 P256@4"},
-		{"-mod=vendor golang.org/x/net", "mod@1 vendor@2 golang@3 org@4 x@5 net@6"}, // "=" joins nothing; 4 words are a path
+		{"-mod=vendor golang.org/x/net/http2", "mod@1 vendor@2 golang@3 org@4 x@5 net@6 http2@7"}, // "=" and "." join nothing; 4 words are a path
 		{"go15vendor", "go15vendor@1 go15@1 vendor@2"},
 		{"GetClientCertificate x", "GetClientCertificate@1 Get@1 Client@2 Certificate@3 x@4"},
 		{"HTTPServer", "HTTPServer@1 HTTP@1 Server@2"},
