@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"path/filepath"
+	"time"
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -193,13 +194,16 @@ func (d *Data) IndexPending(ctx context.Context) (int, error) {
 // that the index never moves past a record that is neither indexed nor
 // quarantined.
 func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
-	// One opening of the files for the whole run: Bleve merges segments
-	// in the background only while the index is open.
+	// The files stay open across batches (Bleve merges segments in the
+	// background only while the index is open), but are let go every
+	// indexHold, so that readers in other processes get in during a long
+	// first sync or a reindex.
 	release, err := ix.Hold()
 	if err != nil {
 		return 0, err
 	}
-	defer release()
+	defer func() { release() }()
+	held := time.Now()
 	from, err := ix.Seq()
 	if err != nil {
 		return 0, err
@@ -265,6 +269,13 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 		}
 		slog.Debug("indexed", "items", n)
 		from = last
+		if time.Since(held) > indexHold {
+			release()
+			if release, err = ix.Hold(); err != nil {
+				return n, err
+			}
+			held = time.Now()
+		}
 		if !full {
 			return n, nil
 		}
@@ -272,6 +283,10 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 }
 
 var errBatchFull = errors.New("batch full")
+
+// indexHold is how long indexing keeps the store and index files open
+// before letting readers in (see package store).
+const indexHold = 5 * time.Second
 
 // Reindex rebuilds the index from the store, whatever state the old index
 // is in: it builds a new index beside the old one and moves it into place
