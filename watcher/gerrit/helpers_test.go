@@ -119,26 +119,15 @@ func (e *env) cursor(project string) gerrit.Cursor {
 	return c
 }
 
-func (e *env) count() int {
-	n := 0
-	e.data.Store.View(func(tx *store.Tx) error { n = tx.Count(); return nil })
-	return n
-}
+func (e *env) count() int { return sourcetest.Count(e.data) }
 
 // export returns the store's objects as JSON Lines, in store order.
 func (e *env) export() []byte {
 	e.t.Helper()
-	return export(e.t, e.data)
+	return sourcetest.Export(e.t, e.data)
 }
 
-func export(t testing.TB, d *watcher.Data) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if _, err := d.Export(context.Background(), &b, ""); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+var export = sourcetest.Export
 
 // checkStored checks that the store holds every change of the fake byte for
 // byte as the fake serves it.

@@ -122,19 +122,11 @@ func (e *env) checkStored(ids ...string) {
 	})
 }
 
-func (e *env) count() int {
-	n := 0
-	e.data.Store.View(func(tx *store.Tx) error { n = tx.Count(); return nil })
-	return n
-}
+func (e *env) count() int { return sourcetest.Count(e.data) }
 
 func (e *env) export() []byte {
 	e.t.Helper()
-	var b bytes.Buffer
-	if _, err := e.data.Export(context.Background(), &b, ""); err != nil {
-		e.t.Fatal(err)
-	}
-	return b.Bytes()
+	return sourcetest.Export(e.t, e.data)
 }
 
 // fetched returns the entry IDs the server served since the last

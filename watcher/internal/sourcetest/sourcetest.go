@@ -4,6 +4,7 @@
 package sourcetest
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"testing"
@@ -95,4 +96,21 @@ func MustSync(tb testing.TB, srv Fake, sync func() (source.Stats, error)) source
 		tb.Errorf("sync counted %d requests, the server %d", st.Requests, n)
 	}
 	return st
+}
+
+// Export returns the objects of d's store as JSON Lines, in store order.
+func Export(tb testing.TB, d *watcher.Data) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	if _, err := d.Export(context.Background(), &b, ""); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// Count returns how many items d's store holds.
+func Count(d *watcher.Data) int {
+	n := 0
+	d.Store.View(func(tx *store.Tx) error { n = tx.Count(); return nil })
+	return n
 }
