@@ -400,11 +400,15 @@ func (b *Batch) Commit(ctx context.Context, seq uint64) (err error) {
 // watchLog runs open while passing each line of the standard logger (where
 // Bleve reports what it skipped) to see, as well as to the logger's output.
 func watchLog(see func(string), open func() (bleve.Index, error)) (bleve.Index, error) {
+	logMu.Lock() // one watcher at a time: the standard logger is global
+	defer logMu.Unlock()
 	w := log.Writer()
 	log.SetOutput(lineWatcher{w: w, see: see})
 	defer log.SetOutput(w)
 	return open()
 }
+
+var logMu sync.Mutex
 
 type lineWatcher struct {
 	w   io.Writer

@@ -25,7 +25,7 @@
 //
 // # Key schema
 //
-//	cursors  "advisories/" + OWNER/NAME → Cursor (JSON)
+//	cursors  "advisories:" + OWNER/NAME → Cursor (JSON)
 //
 // The token comes from the variable token_env names (GITHUB_TOKEN by
 // default) and is sent only to the configured API host: a next-page link to
@@ -110,33 +110,24 @@ type Cursor struct {
 }
 
 // CursorName is the name of the cursor of repo.
-func CursorName(repo string) string { return "advisories/" + repo }
+func CursorName(repo string) string { return "advisories:" + repo }
 
 // Sync stores the advisories published or updated since the last sync.
-func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options) (stats source.Stats, err error) {
-	start := time.Now()
-	stats = source.Stats{Source: s.Name(), RateRemaining: -1}
-	if opts.Now != nil {
-		s.get.Now = opts.Now
-	}
-	if opts.MaxWait != 0 {
-		s.get.MaxWait = opts.MaxWait
-	}
+func (s *Source) Sync(ctx context.Context, st *store.Store, opts source.Options) (source.Stats, error) {
+	opts, stats := source.Begin(s.Name(), opts)
+	start := opts.Now()
+	s.get.Now, s.get.MaxWait = opts.Now, opts.MaxWait
 	before := s.get.Requests()
-	defer func() {
-		stats.Requests = s.get.Requests() - before
-		stats.Duration = time.Since(start)
-	}()
+	err := s.sync(ctx, st, &stats)
+	stats.Requests = s.get.Requests() - before
+	source.Finish(&stats, opts, start, err)
+	return stats, err
+}
 
+func (s *Source) sync(ctx context.Context, st *store.Store, stats *source.Stats) error {
 	var cur Cursor
-	err = st.View(func(tx *store.Tx) error {
-		if v := tx.Cursor(CursorName(s.cfg.Repo)); v != nil {
-			return json.Unmarshal(v, &cur)
-		}
-		return nil
-	})
-	if err != nil {
-		return stats, fmt.Errorf("advisories: %s: cursor: %w", s.cfg.Repo, err)
+	if _, err := source.LoadCursor(st, CursorName(s.cfg.Repo), &cur); err != nil {
+		return err
 	}
 
 	type adv struct {
@@ -163,12 +154,12 @@ pages:
 		}
 		resp, err := s.get.Get(ctx, u, h)
 		if err != nil {
-			return stats, s.explain(err)
+			return s.explain(err)
 		}
-		s.rate(&stats, resp.Header)
+		s.rate(stats, resp.Header)
 		if resp.Status == http.StatusNotModified {
 			stats.NotModified++
-			return stats, nil
+			return nil
 		}
 		stats.Pages++
 		if first {
@@ -177,12 +168,12 @@ pages:
 		}
 		var raws []json.RawMessage
 		if err := json.Unmarshal(resp.Body, &raws); err != nil {
-			return stats, fmt.Errorf("advisories: GET %s: want a JSON array of advisories: %w", u, err)
+			return fmt.Errorf("advisories: GET %s: want a JSON array of advisories: %w", u, err)
 		}
 		for _, raw := range raws {
 			a, err := Parse(raw)
 			if err != nil {
-				return stats, fmt.Errorf("advisories: GET %s: %w", u, err)
+				return fmt.Errorf("advisories: GET %s: %w", u, err)
 			}
 			t := a.GetUpdatedAt().Time
 			if !cur.Updated.IsZero() && !t.After(cur.Updated) {
@@ -194,12 +185,12 @@ pages:
 			}
 		}
 		if u, err = s.nextPage(resp.Header.Get("Link")); err != nil {
-			return stats, err
+			return err
 		}
 	}
 
 	var c source.Counts
-	err = st.Update(func(tx *store.Tx) error {
+	err := st.Update(func(tx *store.Tx) error {
 		c = source.Counts{}
 		// Oldest first, so that the store's modification order follows
 		// the advisories' own.
@@ -217,10 +208,10 @@ pages:
 		return tx.SetCursor(CursorName(s.cfg.Repo), v)
 	})
 	if err != nil {
-		return stats, fmt.Errorf("advisories: %s: %w", s.cfg.Repo, err)
+		return fmt.Errorf("advisories: %s: %w", s.cfg.Repo, err)
 	}
 	stats.New, stats.Updated, stats.Unchanged = c.New, c.Updated, c.Unchanged
-	return stats, nil
+	return nil
 }
 
 func (s *Source) header() http.Header {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -119,26 +117,15 @@ func (e *env) cursor(project string) gerrit.Cursor {
 	return c
 }
 
-func (e *env) count() int {
-	n := 0
-	e.data.Store.View(func(tx *store.Tx) error { n = tx.Count(); return nil })
-	return n
-}
+func (e *env) count() int { return sourcetest.Count(e.data) }
 
 // export returns the store's objects as JSON Lines, in store order.
 func (e *env) export() []byte {
 	e.t.Helper()
-	return export(e.t, e.data)
+	return sourcetest.Export(e.t, e.data)
 }
 
-func export(t testing.TB, d *watcher.Data) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if _, err := d.Export(context.Background(), &b, ""); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+var export = sourcetest.Export
 
 // checkStored checks that the store holds every change of the fake byte for
 // byte as the fake serves it.
@@ -175,13 +162,6 @@ func seq(first, n int) []int {
 	return s
 }
 
-// corpusDir returns the shared corpus directory, skipping the test if the
-// file is absent.
-func corpusFile(tb testing.TB, name string) string {
-	tb.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "corpus", name)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("corpus not available: %v", err)
-	}
-	return p
-}
+// corpusFile returns the path of a corpus file, skipping the test if it
+// is absent.
+var corpusFile = sourcetest.CorpusFile

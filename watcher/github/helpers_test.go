@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -197,11 +196,7 @@ func (e *env) mustSync(t testing.TB) source.Stats {
 // export returns the store's contents as JSON Lines.
 func export(t testing.TB, d *watcher.Data) string {
 	t.Helper()
-	var b strings.Builder
-	if _, err := d.Export(context.Background(), &b, ""); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
+	return string(sourcetest.Export(t, d))
 }
 
 // pages is ⌈n/100⌉, the pages of a listing of n objects.

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -122,19 +120,11 @@ func (e *env) checkStored(ids ...string) {
 	})
 }
 
-func (e *env) count() int {
-	n := 0
-	e.data.Store.View(func(tx *store.Tx) error { n = tx.Count(); return nil })
-	return n
-}
+func (e *env) count() int { return sourcetest.Count(e.data) }
 
 func (e *env) export() []byte {
 	e.t.Helper()
-	var b bytes.Buffer
-	if _, err := e.data.Export(context.Background(), &b, ""); err != nil {
-		e.t.Fatal(err)
-	}
-	return b.Bytes()
+	return sourcetest.Export(e.t, e.data)
 }
 
 // fetched returns the entry IDs the server served since the last
@@ -158,11 +148,6 @@ func ids(first, n int) []string {
 	return s
 }
 
-func corpusFile(tb testing.TB, name string) string {
-	tb.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "corpus", name)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("corpus not available: %v", err)
-	}
-	return p
-}
+// corpusFile returns the path of a corpus file, skipping the test if it
+// is absent.
+var corpusFile = sourcetest.CorpusFile

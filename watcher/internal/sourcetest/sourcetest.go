@@ -4,8 +4,10 @@
 package sourcetest
 
 import (
+	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/reciprocal-access/reciprocal/watcher"
@@ -95,4 +97,33 @@ func MustSync(tb testing.TB, srv Fake, sync func() (source.Stats, error)) source
 		tb.Errorf("sync counted %d requests, the server %d", st.Requests, n)
 	}
 	return st
+}
+
+// Export returns the objects of d's store as JSON Lines, in store order.
+func Export(tb testing.TB, d *watcher.Data) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	if _, err := d.Export(context.Background(), &b, ""); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// Count returns how many items d's store holds.
+func Count(d *watcher.Data) int {
+	n := 0
+	d.Store.View(func(tx *store.Tx) error { n = tx.Count(); return nil })
+	return n
+}
+
+// CorpusFile returns the path of a file of the shared corpus of real Go
+// tracker data (../shared/corpus beside the repository), read in place,
+// and skips the test when it is absent.
+func CorpusFile(tb testing.TB, name string) string {
+	tb.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "corpus", name)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("corpus not available: %v", err)
+	}
+	return p
 }
