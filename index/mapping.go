@@ -187,7 +187,7 @@ func newMapping() mapping.IndexMapping {
 	dm.AddFieldMappingsAt(FieldLabels, kw(true))
 	dm.AddFieldMappingsAt(FieldPackages, kw(true))
 	dm.AddFieldMappingsAt(FieldPkgTree, kw(false))
-	dm.AddFieldMappingsAt(FieldMentions, kw(false))
+	dm.AddFieldMappingsAt(FieldMentions, kw(true))
 	dm.AddFieldMappingsAt(FieldAliases, kw(true))
 	dm.AddFieldMappingsAt(FieldAuthor, kw(true))
 	dm.AddFieldMappingsAt(FieldCreated, date())

@@ -73,8 +73,11 @@ type Hit struct {
 	Packages []string  `json:"packages"`
 	Labels   []string  `json:"labels,omitempty"`
 	Routine  string    `json:"routine,omitempty"` // why it is a routine change; see Routine
-	Score    float64   `json:"score"`
-	Snippet  Snippet   `json:"snippet,omitempty"`
+	// Mentions are the packages the item's text mentions, and their
+	// ancestors (see pkgpath.InText).
+	Mentions []string `json:"mentions,omitempty"`
+	Score    float64  `json:"score"`
+	Snippet  Snippet  `json:"snippet,omitempty"`
 	// Terms are the analyzed query terms found in the item, per field.
 	Terms map[string][]string `json:"terms,omitempty"`
 	// After is the hit's place in the sort order: Request.After for the
@@ -320,7 +323,7 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 	if len(req.After) > 0 {
 		sr.SearchAfter = req.After
 	}
-	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels, FieldRoutine}
+	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels, FieldRoutine, FieldMentions}
 	switch req.Sort {
 	case "", SortRelevance:
 		if byScoreOnly(req) {
@@ -377,6 +380,7 @@ func hitFrom(m *search.DocumentMatch) Hit {
 	h.Packages = strs(FieldPackages)
 	h.Labels = strs(FieldLabels)
 	h.Routine = str(FieldRoutine)
+	h.Mentions = strs(FieldMentions)
 	// The snippet is the first fragment that marks a term: Bleve also
 	// returns unmarked fragments of fields where no term was found.
 	var first Snippet

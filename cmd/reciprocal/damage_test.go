@@ -5,8 +5,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	bolt "go.etcd.io/bbolt"
@@ -134,4 +137,31 @@ func cmdStorePut(ts *testscript.TestScript, neg bool, args []string) {
 		_, err := tx.PutItem(args[1], args[2], bytes.TrimSpace(raw))
 		return err
 	}))
+}
+
+// cmdHoldLock takes the data directory DIR's writer lock, as a running
+// sync does, until the script ends: "holdlock DIR".
+func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: holdlock DIR")
+	}
+	f, err := os.OpenFile(filepath.Join(ts.MkAbs(args[0]), "lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	ts.Check(err)
+	ts.Check(syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
+	f.Truncate(0)
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	heldLocks.Store(ts, f)
+	ts.Defer(func() { f.Close() })
+}
+
+// heldLocks are the lock files taken by holdlock, by script.
+var heldLocks sync.Map // *testscript.TestScript → *os.File
+
+// cmdUnlock releases the lock taken by holdlock: "unlock DIR".
+func cmdUnlock(ts *testscript.TestScript, neg bool, args []string) {
+	v, ok := heldLocks.LoadAndDelete(ts)
+	if neg || !ok {
+		ts.Fatalf("usage: unlock DIR (after holdlock)")
+	}
+	ts.Check(v.(*os.File).Close())
 }

@@ -67,6 +67,8 @@ func TestScript(t *testing.T) {
 			"truncate":       cmdTruncate,
 			"genissues":      cmdGenIssues,
 			"storeput":       cmdStorePut,
+			"holdlock":       cmdHoldLock,
+			"unlock":         cmdUnlock,
 			"oldindex":       cmdOldIndex,
 			// readers.txtar, readonly.txtar
 			"heldgithub":      cmdHeldGitHub,

@@ -13,6 +13,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/index/pkgpath"
 	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
 func init() {
@@ -274,6 +275,13 @@ func (a *app) warnIndexLag(d *watcher.Data) {
 	if err != nil {
 		fmt.Fprintf(a.stderr, "reciprocal: %v\n", err)
 	} else if n > 0 {
+		if pid, writing := store.Writer(d.Dir); writing {
+			if pid == 0 {
+				pid = -1
+			}
+			fmt.Fprintf(a.stderr, "reciprocal: the index is %d items behind the store%s\n", n, writerNote(pid))
+			return
+		}
 		fmt.Fprintf(a.stderr, "reciprocal: %s\n", report.IndexLagMessage(n))
 	}
 }

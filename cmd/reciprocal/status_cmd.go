@@ -132,7 +132,7 @@ func (a *app) printStatus(rep *report.Status) {
 	case rep.IndexError != "":
 		fmt.Fprintf(w, "index: %s\n", rep.IndexError)
 	case rep.IndexLag > 0:
-		fmt.Fprintf(w, "index: %d items, %s, %d items behind the store\n", rep.Indexed, bytesize(rep.IndexBytes), rep.IndexLag)
+		fmt.Fprintf(w, "index: %d items, %s, %d items behind the store%s\n", rep.Indexed, bytesize(rep.IndexBytes), rep.IndexLag, writerNote(rep.IndexWriter))
 	default:
 		fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
 	}
@@ -207,4 +207,15 @@ func bytesize(n int64) string {
 		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// writerNote says that a running writer indexes what the index lacks.
+func writerNote(pid int) string {
+	switch {
+	case pid > 0:
+		return fmt.Sprintf(" (reciprocal pid %d is writing and indexes them)", pid)
+	case pid < 0:
+		return " (a reciprocal is writing and indexes them)"
+	}
+	return ""
 }

@@ -85,12 +85,12 @@ func parse(t *testing.T, raw []byte) parsed {
 }
 
 type fixture struct {
-	t  *testing.T
+	t  testing.TB
 	d  *watcher.Data
 	al *Alerter
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	d, err := watcher.OpenData(t.TempDir(), false, &watcher.Normalizer{})
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ type Status struct {
 	Comments        int                    `json:"comments"`
 	Indexed         uint64                 `json:"indexed"`
 	IndexLag        int                    `json:"index_lag"`                    // stored items the index does not reflect yet
+	IndexWriter     int                    `json:"index_writer,omitempty"`       // pid of the reciprocal writing now, which indexes the lag (-1: pid unknown)
 	IndexError      string                 `json:"index_error,omitempty"`        // why the index cannot be read
 	Quarantine      []watcher.Quarantined  `json:"quarantine"`                   // stored records that cannot be normalized
 	MatchLag        int                    `json:"match_lag"`                    // items changed since the last match
@@ -184,7 +185,15 @@ func (e *Env) indexStatus(rep *Status) error {
 	case err != nil:
 		return err
 	case rep.IndexLag > 0:
-		rep.Attention = append(rep.Attention, IndexLagMessage(rep.IndexLag))
+		// While a writer runs (a sync stores, then indexes), the index
+		// lags by design; only a lag left behind needs attention.
+		if pid, writing := store.Writer(d.Dir); writing {
+			if rep.IndexWriter = pid; pid == 0 {
+				rep.IndexWriter = -1
+			}
+		} else {
+			rep.Attention = append(rep.Attention, IndexLagMessage(rep.IndexLag))
+		}
 	}
 	return nil
 }

@@ -237,14 +237,35 @@ func OpenRequests(rs []Request) []Request {
 // about item id (in any state, as the lead item of its topic or a member):
 // how a query-only concern reaches a vulnerability.
 func Matched(tx *store.Tx, id string) (map[string][]string, error) {
-	out := map[string][]string{}
-	err := queue.Scan(tx, nil, func(p *queue.Prompt) error {
-		hit := p.Item.ID == id
-		for _, m := range p.Members {
-			hit = hit || m.Item.ID == id
+	all, err := MatchedAll(tx, []string{id})
+	return all[id], err
+}
+
+// MatchedAll is Matched for several items, in one pass over the prompts:
+// item ID → client → concern IDs (an item no prompt names is absent).
+func MatchedAll(tx *store.Tx, ids []string) (map[string]map[string][]string, error) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	out := map[string]map[string][]string{}
+	add := func(id string, p *queue.Prompt) {
+		if !want[id] {
+			return
 		}
-		if hit && !slices.Contains(out[p.Client], p.Concern) {
-			out[p.Client] = append(out[p.Client], p.Concern)
+		if out[id] == nil {
+			out[id] = map[string][]string{}
+		}
+		if !slices.Contains(out[id][p.Client], p.Concern) {
+			out[id][p.Client] = append(out[id][p.Client], p.Concern)
+		}
+	}
+	err := queue.Scan(tx, nil, func(p *queue.Prompt) error {
+		add(p.Item.ID, p)
+		for _, m := range p.Members {
+			if m.Item.ID != p.Item.ID {
+				add(m.Item.ID, p)
+			}
 		}
 		return nil
 	})

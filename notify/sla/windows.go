@@ -51,6 +51,14 @@ func Recent(ctx context.Context, d *watcher.Data, since time.Time) ([]Vuln, erro
 	}
 	var out []Vuln
 	err = d.Store.View(func(tx *store.Tx) error {
+		var ids []string
+		for _, h := range res.Hits {
+			ids = append(ids, h.ID)
+		}
+		matched, err := MatchedAll(tx, ids)
+		if err != nil {
+			return err
+		}
 		for _, h := range res.Hits {
 			rec, ok, err := tx.Item(h.ID)
 			if err != nil || !ok {
@@ -60,11 +68,7 @@ func Recent(ctx context.Context, d *watcher.Data, since time.Time) ([]Vuln, erro
 			if err != nil {
 				return err
 			}
-			matched, err := Matched(tx, it.ID)
-			if err != nil {
-				return err
-			}
-			out = append(out, Vuln{Item: it, Matched: matched})
+			out = append(out, Vuln{Item: it, Matched: matched[it.ID]})
 		}
 		return nil
 	})

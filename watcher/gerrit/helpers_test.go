@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -164,13 +162,6 @@ func seq(first, n int) []int {
 	return s
 }
 
-// corpusDir returns the shared corpus directory, skipping the test if the
-// file is absent.
-func corpusFile(tb testing.TB, name string) string {
-	tb.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "corpus", name)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("corpus not available: %v", err)
-	}
-	return p
-}
+// corpusFile returns the path of a corpus file, skipping the test if it
+// is absent.
+var corpusFile = sourcetest.CorpusFile

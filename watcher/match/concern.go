@@ -99,7 +99,7 @@ func (ce *concernEval) request(ix *index.Index) index.Request {
 }
 
 func newConcernEval(p *configs.Profile, c *configs.Concern) *concernEval {
-	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(c.Query)}
+	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(wordsOf(c))}
 }
 
 func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.ID }
@@ -144,6 +144,23 @@ func (ce *concernEval) reasons(h *index.Hit) queue.Reasons {
 			}
 		}
 	}
+	if len(r.Packages) == 0 {
+		// Not the packages it touches: the ones it mentions, or those
+		// that implement the concern's (see near).
+		for _, cp := range ce.concern.Packages {
+			if slices.Contains(h.Mentions, cp) {
+				r.Packages = append(r.Packages, cp+" (mentioned)")
+			}
+		}
+		_, nearPkgs := near(ce.concern)
+		for _, np := range nearPkgs {
+			for _, p := range h.Packages {
+				if pkgpath.Within(p, np) && !slices.Contains(r.Packages, p) {
+					r.Packages = append(r.Packages, p)
+				}
+			}
+		}
+	}
 	r.Terms = ce.readableTerms(h.Terms)
 	r.Snippet = h.Snippet
 	return r
@@ -184,12 +201,19 @@ func (ce *concernEval) readableTerms(byField map[string][]string) []string {
 // wordOrder returns the query's words in the order they are written.
 func (ce *concernEval) wordOrder() []string {
 	var out []string
-	for _, w := range splitQuery(ce.concern.Query) {
+	for _, w := range splitQuery(wordsOf(ce.concern)) {
 		if !slices.Contains(out, w) {
 			out = append(out, w)
 		}
 	}
 	return out
+}
+
+// wordsOf returns the words a concern's matches can be explained by: its
+// query's, then the technical terms of its summary (see near).
+func wordsOf(c *configs.Concern) string {
+	nearQuery, _ := near(c)
+	return c.Query + " " + nearQuery
 }
 
 // queryWords maps each analyzed term of the query's words to the word.

@@ -58,6 +58,7 @@ func TestMatchRules(t *testing.T) {
 		issue{N: 6, Title: "x/crypto/ssh/agent: forwarding breaks", Body: "The ssh agent forwarding fails.", Updated: daysAgo(1)}.String(),
 		issue{N: 7, Title: "cmd/go: ssh URLs", Body: "go get over ssh.", Updated: daysAgo(1)}.String(),
 		issue{N: 8, Title: "crypto/tls: handshake speed-up", Body: "This also makes session resumption faster.", Updated: daysAgo(1)}.String(),
+		issue{N: 9, Title: "crypto/x509: chain cache", Body: "Speeds up session resumption in crypto/tls servers.", Updated: daysAgo(1)}.String(),
 		change{N: 100, Subject: "crypto/tls: rotate session ticket keys", Message: "Resumption keys rotate.", Files: []string{"src/crypto/tls/ticket.go"}, Updated: daysAgo(1)}.String(),
 		change{Project: "crypto", N: 101, Subject: "ssh/agent: fix forwarding", Message: "The ssh agent works.", Files: []string{"ssh/agent/client.go"}, Updated: daysAgo(1)}.String(),
 		vuln{ID: "GO-2026-0001", Summary: "Session resumption bypass in crypto/tls", Details: "Session tickets could be replayed.", Imports: []string{"crypto/tls"}, Published: daysAgo(1)}.String(),
@@ -75,6 +76,7 @@ func TestMatchRules(t *testing.T) {
 		{"tls-tickets", "golang/go#5", true},  // a sub-package of crypto/tls
 		{"tls-tickets", "go-review:go/100", true},
 		{"tls-tickets", "GO-2026-0001", true},
+		{"tls-tickets", "golang/go#9", true}, // mentions crypto/tls, and the query matches
 		// Packages only: crypto covers crypto/tls and its sub-packages.
 		{"crypto-anything", "golang/go#1", true},
 		{"crypto-anything", "golang/go#5", true},
@@ -118,6 +120,9 @@ func TestMatchRules(t *testing.T) {
 	// The snippet comes from where the terms are, here the body.
 	if s := f.mustPrompt("acme", "tls-tickets", "golang/go#8").Reasons.Snippet.Text(); s != "This also makes «session» «resumption» faster." {
 		t.Errorf("body snippet = %q", s)
+	}
+	if p := f.mustPrompt("acme", "tls-tickets", "golang/go#9"); !slices.Equal(p.Reasons.Packages, []string{"crypto/tls (mentioned)"}) {
+		t.Errorf("reason packages of a mention = %v", p.Reasons.Packages)
 	}
 	if p := f.mustPrompt("acme", "crypto-anything", "golang/go#1"); p.Reasons.Terms != nil || p.Reasons.Snippet != "" {
 		t.Errorf("a concern without a query has terms: %+v", p.Reasons)

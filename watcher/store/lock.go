@@ -94,3 +94,21 @@ func (l *dirLock) unlock() error {
 	l.f = nil
 	return err
 }
+
+// Writer reports whether a process is writing to the data directory dir
+// now (it holds the lock file), and its pid if it recorded one. Readers
+// use it to tell an index that lags because a sync is indexing as it goes
+// from one that was left behind.
+func Writer(dir string) (pid int, writing bool) {
+	path := filepath.Join(dir, lockName)
+	f, err := os.Open(path) // read-only: works on a read-only mount too
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		return readPID(path), errors.Is(err, syscall.EWOULDBLOCK)
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return 0, false
+}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -150,11 +148,6 @@ func ids(first, n int) []string {
 	return s
 }
 
-func corpusFile(tb testing.TB, name string) string {
-	tb.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "corpus", name)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("corpus not available: %v", err)
-	}
-	return p
-}
+// corpusFile returns the path of a corpus file, skipping the test if it
+// is absent.
+var corpusFile = sourcetest.CorpusFile

@@ -37,8 +37,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
-
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
 )
 
@@ -136,15 +134,7 @@ func (s *Server) Change(project string, number int) ([]byte, bool) {
 // gzip-compressed) and puts each one. It returns how many lines it put; a
 // line whose change is already held replaces it, so Len may grow by less.
 func (s *Server) AddJSONL(r io.Reader) (int, error) {
-	n := 0
-	err := jsonl.Each(r, func(line int, raw []byte) error {
-		if err := s.Put(bytes.Clone(raw)); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
-		}
-		n++
-		return nil
-	})
-	return n, err
+	return fakehttp.AddJSONL(r, s.Put)
 }
 
 // Edit replaces a change by fn's edit of its decoded object (numbers kept

@@ -5,14 +5,18 @@
 package fakehttp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
 )
 
 // A Fault is a way for a request to fail.
@@ -272,3 +276,18 @@ func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
 // Close shuts the server down.
 func (s *Server) Close() { s.srv.Close() }
+
+// AddJSONL reads JSON Lines (plain or gzip-compressed) and calls put with a
+// copy of each line, for a fake's AddJSONL. It returns how many lines it
+// put; an error names the line.
+func AddJSONL(r io.Reader, put func(raw []byte) error) (int, error) {
+	n := 0
+	err := jsonl.Each(r, func(line int, raw []byte) error {
+		if err := put(bytes.Clone(raw)); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		n++
+		return nil
+	})
+	return n, err
+}

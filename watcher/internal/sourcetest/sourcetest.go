@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/reciprocal-access/reciprocal/watcher"
@@ -113,4 +114,16 @@ func Count(d *watcher.Data) int {
 	n := 0
 	d.Store.View(func(tx *store.Tx) error { n = tx.Count(); return nil })
 	return n
+}
+
+// CorpusFile returns the path of a file of the shared corpus of real Go
+// tracker data (../shared/corpus beside the repository), read in place,
+// and skips the test when it is absent.
+func CorpusFile(tb testing.TB, name string) string {
+	tb.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "corpus", name)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("corpus not available: %v", err)
+	}
+	return p
 }

@@ -32,8 +32,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
-
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
 )
 
@@ -135,15 +133,7 @@ func (s *Server) Entry(id string) ([]byte, bool) {
 // AddJSONL reads JSON Lines of OSV entries (plain or gzip-compressed) and
 // puts each one. It returns how many it put.
 func (s *Server) AddJSONL(r io.Reader) (int, error) {
-	n := 0
-	err := jsonl.Each(r, func(line int, raw []byte) error {
-		if err := s.Put(bytes.Clone(raw)); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
-		}
-		n++
-		return nil
-	})
-	return n, err
+	return fakehttp.AddJSONL(r, s.Put)
 }
 
 // Amend sets an entry's modified time to t (and its summary, if summary is
