@@ -15,6 +15,7 @@ package digest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -50,6 +51,10 @@ type Digest struct {
 	Now      time.Time
 	Concerns []Concern
 	Vulns    []Vuln
+	// Releases are the Go point releases the period's vulnerabilities
+	// were fixed in (the Go database's fixed versions of the standard
+	// library and the toolchain): the releases a client had to take.
+	Releases []Release
 	Notes    string
 	loc      *time.Location
 }
@@ -75,6 +80,13 @@ type Event struct {
 	Title string
 	URL   string
 	What  string // the stage entered; the outcome note
+}
+
+// A Release is a Go version that fixed vulnerabilities of the period.
+type Release struct {
+	Version string    // 1.26.9
+	At      time.Time // when the first of its vulnerabilities was published
+	Fixes   []string  // vulnerability IDs
 }
 
 // A Vuln is a vulnerability under the client's SLA in the period, and how
@@ -147,7 +159,7 @@ func Build(ctx context.Context, r Request) (*Digest, error) {
 			sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
 		}
 	}
-	if dg.Vulns, err = vulns(ctx, r); err != nil {
+	if dg.Vulns, dg.Releases, err = vulns(ctx, r); err != nil {
 		return nil, err
 	}
 	return dg, nil
@@ -180,21 +192,40 @@ func addItem(c *Concern, it *index.Item, in func(time.Time) bool) {
 
 // vulns lists the vulnerabilities published in the period that opened a
 // window for the client, with the client's requests and the note sent.
-func vulns(ctx context.Context, r Request) ([]Vuln, error) {
+func vulns(ctx context.Context, r Request) ([]Vuln, []Release, error) {
 	vs, err := sla.Recent(ctx, r.Data, r.Period.Start)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reqs, err := sla.List(r.Data.Store)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mb := notify.NewMailbox(r.Data.Store)
 	var out []Vuln
+	releases := map[string]*Release{}
 	for i := range vs {
 		v := &vs[i]
 		if !r.Period.Contains(v.Item.Created) {
 			continue
+		}
+		for _, a := range v.Item.Affected {
+			if a.Module != "stdlib" && a.Module != "toolchain" {
+				continue
+			}
+			for _, ver := range a.Fixed {
+				rel := releases[ver]
+				if rel == nil {
+					rel = &Release{Version: ver, At: v.Item.Created}
+					releases[ver] = rel
+				}
+				if v.Item.Created.Before(rel.At) {
+					rel.At = v.Item.Created
+				}
+				if !slices.Contains(rel.Fixes, v.Item.ID) {
+					rel.Fixes = append(rel.Fixes, v.Item.ID)
+				}
+			}
 		}
 		covered := false
 		for _, w := range r.Policy.Windows(&v.Item, func(c string) []string { return v.Matched[c] }) {
@@ -211,14 +242,22 @@ func vulns(ctx context.Context, r Request) ([]Vuln, error) {
 			}
 		}
 		if e, ok, err := mb.Entry("note/" + v.Item.ID + "/" + r.Client.ID); err != nil {
-			return nil, err
+			return nil, nil, err
 		} else if ok && e.State == notify.StateSent {
 			dv.NoteSent = e.Sent
 		}
 		out = append(out, dv)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Published.Before(out[j].Published) })
-	return out, nil
+	var rels []Release
+	for _, rel := range releases {
+		sort.Strings(rel.Fixes)
+		rels = append(rels, *rel)
+	}
+	sort.Slice(rels, func(i, j int) bool {
+		return rels[i].At.Before(rels[j].At) || rels[i].At.Equal(rels[j].At) && rels[i].Version < rels[j].Version
+	})
+	return out, rels, nil
 }
 
 // Markdown writes the digest for review.
@@ -311,6 +350,14 @@ func (dg *Digest) Markdown() string {
 		}
 		if len(v.Requests) == 0 && v.NoteSent.IsZero() {
 			line("  - no request from you")
+		}
+	}
+	if len(dg.Releases) > 0 {
+		line()
+		line("## Go releases with security fixes")
+		line()
+		for _, rel := range dg.Releases {
+			line("- Go ", safe(rel.Version), " (", day(rel.At), "): fixes ", safe(strings.Join(rel.Fixes, ", ")))
 		}
 	}
 	line()

@@ -81,6 +81,9 @@ func TestClientSide(t *testing.T) {
 	if len(dg.Vulns) != 2 || dg.Vulns[1].ID != "GO-2024-2601" || len(dg.Vulns[1].Requests) != 1 || len(dg.Vulns[0].Requests) != 0 || !dg.ToDate {
 		t.Errorf("digest vulns %+v", dg.Vulns)
 	}
+	if len(dg.Releases) != 1 || dg.Releases[0].Version != "1.22.1" || strings.Join(dg.Releases[0].Fixes, ",") != "GO-2024-2601" {
+		t.Errorf("digest releases %+v", dg.Releases)
+	}
 	q3, _ := digest.ParsePeriod("2024-Q3", time.UTC)
 	if _, err := e.Digest(context.Background(), "acme", q3, ""); err == nil {
 		t.Errorf("a digest of a period not started yet was written")
