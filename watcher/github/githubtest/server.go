@@ -36,8 +36,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/reciprocal-access/reciprocal/internal/jsonl"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
-	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
 )
 
 // DefaultRateLimit is the primary rate limit of a new Server: an hour's
