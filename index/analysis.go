@@ -53,7 +53,7 @@ const AnalyzerName = "reciprocal-go"
 // changes whenever the analyzer, the mapping or the derived fields change
 // in a way that needs the index rebuilt; an index recording another version
 // (or none: version 1 was Bleve's English analyzer) is stale.
-const AnalysisVersion = 6
+const AnalysisVersion = 8
 
 const tokenizerName = "reciprocal-go"
 
