@@ -1,6 +1,13 @@
 // Package configs loads and validates reciprocal's configuration file,
 // reciprocal.toml, and the client profiles it points to. The example/
 // directory beside this package holds files a user can copy.
+//
+// The sections that configure sources ([[github]], [[gerrit]], [vulndb],
+// [[advisories]]) are not fields of Config: each source package declares
+// its own (see Section) and package watcher registers them, so that adding
+// a source edits nothing here. Config holds what is reciprocal's own: the
+// data and clients directories, mail, the briefing, the SLA, matching and
+// digests.
 package configs
 
 import (
@@ -25,9 +32,6 @@ type Config struct {
 	DataDir string `toml:"data_dir"` // optional; flags and environment override it
 	Clients string `toml:"clients"`  // directory of client profiles, relative to this file
 
-	GitHub   []GitHub `toml:"github"`
-	Gerrit   []Gerrit `toml:"gerrit"`
-	VulnDB   *VulnDB  `toml:"vulndb"`
 	SMTP     *SMTP    `toml:"smtp"`
 	Briefing Briefing `toml:"briefing"`
 	SLA      SLA      `toml:"sla"`
@@ -37,26 +41,6 @@ type Config struct {
 	clientsLine int // the line setting clients, 0 if it is not set
 
 	sections map[string]any // the registered sections in the file, by key
-}
-
-// GitHub is one watched GitHub repository.
-type GitHub struct {
-	Repo     string    `toml:"repo"`      // owner/name
-	APIURL   string    `toml:"api_url"`   // default https://api.github.com/
-	TokenEnv string    `toml:"token_env"` // default GITHUB_TOKEN
-	Since    time.Time `toml:"since"`     // how far back the first sync reaches
-}
-
-// Gerrit is one watched Gerrit server and some of its projects.
-type Gerrit struct {
-	URL      string    `toml:"url"`
-	Projects []string  `toml:"projects"`
-	Since    time.Time `toml:"since"`
-}
-
-// VulnDB is the Go vulnerability database.
-type VulnDB struct {
-	URL string `toml:"url"`
 }
 
 // SMTP is how the briefing is delivered.
@@ -109,55 +93,26 @@ type Matching struct {
 
 // Defaults.
 const (
-	DefaultGitHubAPI = "https://api.github.com/"
-	DefaultTokenEnv  = "GITHUB_TOKEN"
-	DefaultGerritURL = "https://go-review.googlesource.com"
-	DefaultVulnDBURL = "https://vuln.go.dev"
-	DefaultClients   = "clients"
-	DefaultAt        = "08:00"
+	DefaultClients = "clients"
+	DefaultAt      = "08:00"
 
 	DefaultSLAWindow   = 24 * time.Hour // how long after publication a client may ask
 	DefaultSLAResponse = 6 * time.Hour  // how long the answer to each request may take
 )
 
-// Default returns the configuration used when there is no file: Go's issue
-// tracker, Go's Gerrit (projects go, crypto and net) and the Go
-// vulnerability database.
+// Default returns the configuration used when there is no file: every
+// registered section has its Absent value (Go's issue tracker, Go's Gerrit,
+// projects go, crypto and net, and the Go vulnerability database).
 func Default() *Config {
 	c := &Config{}
 	c.applyDefaults()
+	c.defaultSections()
 	return c
 }
 
 func (c *Config) applyDefaults() {
 	if c.Clients == "" {
 		c.Clients = DefaultClients
-	}
-	if c.GitHub == nil {
-		c.GitHub = []GitHub{{Repo: "golang/go"}}
-	}
-	for i := range c.GitHub {
-		g := &c.GitHub[i]
-		if g.APIURL == "" {
-			g.APIURL = DefaultGitHubAPI
-		}
-		if g.TokenEnv == "" {
-			g.TokenEnv = DefaultTokenEnv
-		}
-	}
-	if c.Gerrit == nil {
-		c.Gerrit = []Gerrit{{URL: DefaultGerritURL, Projects: []string{"go", "crypto", "net"}}}
-	}
-	for i := range c.Gerrit {
-		if c.Gerrit[i].URL == "" {
-			c.Gerrit[i].URL = DefaultGerritURL
-		}
-	}
-	if c.VulnDB == nil {
-		c.VulnDB = &VulnDB{}
-	}
-	if c.VulnDB.URL == "" {
-		c.VulnDB.URL = DefaultVulnDBURL
 	}
 	if c.SMTP != nil {
 		if c.SMTP.TLS == "" {
@@ -280,26 +235,8 @@ func (c *Config) validate(data []byte) error {
 	bad := func(key []string, format string, args ...any) {
 		errs = append(errs, &FileError{File: c.Path, Line: lines.keyLine(key), Msg: fmt.Sprintf(format, args...)})
 	}
-	for _, g := range c.GitHub {
-		owner, name, ok := strings.Cut(g.Repo, "/")
-		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-			bad([]string{"github", "repo"}, "github repo %q: want owner/name, like golang/go", g.Repo)
-		}
-		if err := checkURL(g.APIURL); err != nil {
-			bad([]string{"github", "api_url"}, "github api_url %q: %v", g.APIURL, err)
-		}
-	}
-	for _, g := range c.Gerrit {
-		if err := checkURL(g.URL); err != nil {
-			bad([]string{"gerrit", "url"}, "gerrit url %q: %v", g.URL, err)
-		}
-		if len(g.Projects) == 0 {
-			bad([]string{"gerrit", "projects"}, "gerrit %s: list at least one project, like projects = [\"go\"]", g.URL)
-		}
-	}
-	if err := checkURL(c.VulnDB.URL); err != nil {
-		bad([]string{"vulndb", "url"}, "vulndb url %q: %v", c.VulnDB.URL, err)
-	}
+	// The sources' sections first, in the order they are synced.
+	c.checkSections(bad)
 	if s := c.SMTP; s != nil {
 		switch s.TLS {
 		case "starttls", "tls":
@@ -347,7 +284,6 @@ func (c *Config) validate(data []byte) error {
 			bad([]string{"briefing", "timezone"}, "briefing timezone %q: not an IANA time zone name like Europe/Rome", c.Briefing.Timezone)
 		}
 	}
-	c.checkSections(bad)
 	return errors.Join(errs...)
 }
 
@@ -384,13 +320,24 @@ func (c *Config) CheckClients() error {
 	return nil
 }
 
-func checkURL(s string) error {
+// CheckURL checks a server's URL in the configuration: http or https,
+// with a host.
+func CheckURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
 		return err
 	}
 	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
 		return errors.New("want an http or https URL")
+	}
+	return nil
+}
+
+// CheckRepo checks a GitHub repository's name: owner/name.
+func CheckRepo(s string) error {
+	owner, name, ok := strings.Cut(s, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return errors.New("want owner/name")
 	}
 	return nil
 }

@@ -12,23 +12,6 @@ func TestParseFull(t *testing.T) {
 	src := `data_dir = "~/rdata"
 clients  = "profiles"
 
-[[github]]
-repo      = "golang/go"
-token_env = "GH_TOKEN_FOR_RECIPROCAL"
-since     = 2024-01-01
-
-[[github]]
-repo    = "me/mytool"
-api_url = "https://github.example.com/api/v3/"
-
-[[gerrit]]
-url      = "https://go-review.googlesource.com"
-projects = ["go", "crypto"]
-since    = 2024-06-01
-
-[vulndb]
-url = "https://vuln.go.dev"
-
 [smtp]
 host = "smtp.example.com"
 username = "me@example.com"
@@ -49,15 +32,6 @@ lookback = "3w"
 	c, err := Parse("/etc/reciprocal/reciprocal.toml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(c.GitHub) != 2 || c.GitHub[0].TokenEnv != "GH_TOKEN_FOR_RECIPROCAL" || c.GitHub[1].TokenEnv != DefaultTokenEnv {
-		t.Errorf("github = %+v", c.GitHub)
-	}
-	if c.GitHub[0].APIURL != DefaultGitHubAPI || c.GitHub[1].APIURL != "https://github.example.com/api/v3/" {
-		t.Errorf("api urls = %q, %q", c.GitHub[0].APIURL, c.GitHub[1].APIURL)
-	}
-	if got := c.GitHub[0].Since.Format("2006-01-02"); got != "2024-01-01" {
-		t.Errorf("since = %s", got)
 	}
 	if c.ClientsDir() != "/etc/reciprocal/profiles" {
 		t.Errorf("ClientsDir = %q", c.ClientsDir())
@@ -81,14 +55,8 @@ lookback = "3w"
 
 func TestDefaults(t *testing.T) {
 	c := Default()
-	if len(c.GitHub) != 1 || c.GitHub[0].Repo != "golang/go" {
-		t.Errorf("default github = %+v", c.GitHub)
-	}
-	if len(c.Gerrit) != 1 || c.Gerrit[0].URL != DefaultGerritURL || strings.Join(c.Gerrit[0].Projects, ",") != "go,crypto,net" {
-		t.Errorf("default gerrit = %+v", c.Gerrit)
-	}
-	if c.VulnDB.URL != DefaultVulnDBURL || c.SMTP != nil {
-		t.Errorf("default vulndb/smtp = %+v %+v", c.VulnDB, c.SMTP)
+	if c.SMTP != nil {
+		t.Errorf("default smtp = %+v", c.SMTP)
 	}
 	if time.Duration(c.Matching.Lookback) != 14*24*time.Hour {
 		t.Errorf("default lookback = %v", c.Matching.Lookback)
@@ -101,12 +69,10 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"syntax", "clients = \"a\"\n[[github]\nrepo = \"x\"\n", "reciprocal.toml:3:9: expected end of table array name delimiter"},
 		{"unknown top-level key", "clients = \"c\"\ndata_dri = \"x\"\n", `reciprocal.toml:2: unknown key "data_dri" (did you mean "data_dir"?)`},
-		{"unknown key in array table", "[[github]]\nrepo = \"golang/go\"\n\n[[gerrit]]\nurl = \"https://go-review.googlesource.com\"\nproject = [\"go\"]\n", `reciprocal.toml:6: unknown key "gerrit.project" (did you mean "projects"?)`},
 		{"unknown table", "[smpt]\nhost = \"x\"\n", `reciprocal.toml:1: unknown key "smpt"`},
-		{"wrong type", "[[github]]\nrepo = 5\n", `reciprocal.toml:2: github.repo: incompatible types: TOML value has type int64; destination has type string`},
-		{"bad repo", "[[github]]\nrepo = \"golang\"\n", `reciprocal.toml:2: github repo "golang": want owner/name`},
-		{"bad url", "[[github]]\nrepo = \"a/b\"\napi_url = \"ftp://x\"\n", `reciprocal.toml:3: github api_url "ftp://x": want an http or https URL`},
-		{"no projects", "[[gerrit]]\nurl = \"https://go-review.googlesource.com\"\n", "list at least one project"},
+		{"unknown key in a table", "[briefing]\nat = \"08:00\"\ntimzone = \"UTC\"\n", `reciprocal.toml:3: unknown key "briefing.timzone" (did you mean "timezone"?)`},
+		{"wrong type", "[smtp]\nport = \"587\"\n", `reciprocal.toml:2: smtp.port: incompatible types: TOML value has type string; destination has type integer`},
+		{"a source's section, unregistered", "[[github]]\nrepo = \"golang/go\"\n", `reciprocal.toml:1: unknown key "github"`},
 		{"bad duration", "[sla]\ngold = \"a day\"\n", `bad duration "a day"`},
 		{"bad clock", "[briefing]\nat = \"8am\"\n", `reciprocal.toml:2: briefing at "8am": want HH:MM`},
 		{"bad zone", "[briefing]\ntimezone = \"Mars/Olympus\"\n", `briefing timezone "Mars/Olympus"`},
@@ -167,18 +133,5 @@ func TestParseDuration(t *testing.T) {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) succeeded", bad)
 		}
-	}
-}
-
-func TestExampleConfigIsValid(t *testing.T) {
-	c, err := Load("example/reciprocal.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.SMTP == nil || c.SMTP.Host != "smtp.example.com" || c.Briefing.Timezone != "Europe/Rome" {
-		t.Errorf("example config read wrong: %+v", c)
-	}
-	if c.ClientsDir() != "example/clients" {
-		t.Errorf("ClientsDir = %q", c.ClientsDir())
 	}
 }

@@ -40,7 +40,8 @@ const (
 	FieldCreated  = "created"
 	FieldUpdated  = "updated"
 	FieldURL      = "url"
-	FieldRoutine  = "routine" // why the item is a routine change, or absent
+	FieldRoutine  = "routine"  // why the item is a routine change, or absent
+	FieldOwnFiles = "ownfiles" // files of a change that its title names (OwnFiles)
 )
 
 // Markers around highlighted terms in snippets. They are control characters
@@ -81,6 +82,7 @@ type doc struct {
 	Updated  time.Time `json:"updated"`
 	URL      string    `json:"url"`
 	Routine  string    `json:"routine,omitempty"`
+	OwnFiles []string  `json:"ownfiles,omitempty"`
 }
 
 func (doc) BleveType() string { return docType }
@@ -121,6 +123,7 @@ func newDoc(it *Item) doc {
 		Updated:  it.Updated,
 		URL:      it.URL,
 		Routine:  it.Routine,
+		OwnFiles: OwnFiles(it),
 	}
 }
 
@@ -195,6 +198,7 @@ func newMapping() mapping.IndexMapping {
 	dm.AddFieldMappingsAt(FieldUpdated, date())
 	dm.AddFieldMappingsAt(FieldURL, url)
 	dm.AddFieldMappingsAt(FieldRoutine, kw(true))
+	dm.AddFieldMappingsAt(FieldOwnFiles, kw(true))
 
 	im := bleve.NewIndexMapping()
 	im.DefaultMapping = bleve.NewDocumentDisabledMapping()

@@ -11,7 +11,8 @@ import (
 // Much of what a Go repository merges is mechanical: repository-wide "all:"
 // sweeps (generated go directive bumps, typo, vet, gofmt and comment
 // fixes), changes that touch only tests or test data, changes that touch
-// only go.mod and go.sum, and typo fixes in documentation. They touch every
+// only a repository's module files, typo fixes and editorial work on
+// documentation, and reverts of documentation. They touch every
 // package and matter to almost no one, so the matcher opens no prompt for
 // them unless a concern asks for routine changes (configs.Concern.Routine).
 //
@@ -21,7 +22,9 @@ import (
 //
 //   - its files are all tests (_test.go) or under testdata/: "test-only
 //     change";
-//   - its files are all go.mod, go.sum or go.work.sum: "only go.mod/go.sum";
+//   - its files are all go.mod, go.sum, go.work or go.work.sum: "only
+//     module files" (the repository's own requirements, not the go
+//     command's handling of them);
 //   - its title is an "all:" sweep, or carries "[generated]", and says what
 //     mechanical work it does (typos, vet, gofmt, comments, the go
 //     directive, dependencies, …): "all: sweep (WORDS)";
@@ -29,7 +32,12 @@ import (
 //     whatever its files (a typo fix in a comment and one in
 //     documentation are alike): "typo fix";
 //   - its files are all documentation and its title is about links, URLs,
-//     wording or missing punctuation: "documentation link or wording fix".
+//     references to other pages, wording or missing punctuation:
+//     "documentation link or wording fix";
+//   - its files are all documentation and it reverts an earlier change
+//     ("Revert \"…\""): "documentation revert". Putting text back as it
+//     was changes nothing that builds or runs; the change it reverts was
+//     judged on its own.
 //
 // Only changes and pull requests are classified: issues, proposals and
 // vulnerabilities are never routine.
@@ -52,7 +60,7 @@ func Routine(it *Item) string {
 				tests = false
 			}
 			switch path.Base(f) {
-			case "go.mod", "go.sum", "go.work.sum":
+			case "go.mod", "go.sum", "go.work", "go.work.sum":
 			default:
 				mods = false
 			}
@@ -61,7 +69,7 @@ func Routine(it *Item) string {
 		case tests:
 			return "test-only change"
 		case mods:
-			return "only go.mod/go.sum"
+			return "only module files"
 		}
 	}
 	title := subject(it.Title)
@@ -74,15 +82,24 @@ func Routine(it *Item) string {
 	if editorial.MatchString(title) {
 		return "typo fix"
 	}
-	if len(it.Files) > 0 && allDocs(it.Files) && docEditorial.MatchString(title) {
-		return "documentation link or wording fix"
+	if len(it.Files) > 0 && allDocs(it.Files) {
+		switch {
+		case docEditorial.MatchString(title):
+			return "documentation link or wording fix"
+		case revert.MatchString(it.Title):
+			return "documentation revert"
+		}
 	}
 	return ""
 }
 
 // docEditorial matches titles of editorial work on documentation: links,
-// URLs, wording, formatting, missing punctuation ("add missing `)`").
-var docEditorial = regexp.MustCompile(`(?i)\b(links?|urls?|wording|formatting|mix-?ups?)\b|\bmissing\s+[^\w\s]`)
+// URLs, references to other pages ("add reference to workspaces"),
+// wording, formatting, missing punctuation ("add missing `)`").
+var docEditorial = regexp.MustCompile(`(?i)\b(links?|urls?|wording|formatting|mix-?ups?)\b|\b(cross-)?references?\s+to\b|\bmissing\s+[^\w\s]`)
+
+// revert matches the title Gerrit and git give a revert: Revert "subject".
+var revert = regexp.MustCompile(`^(\[[^\]]*\]\s*)*Revert\s+"`)
 
 // allDocs reports whether files are all documentation: Markdown, HTML,
 // text and slides, or anything under a doc/ or _content/ directory.

@@ -76,6 +76,9 @@ type Hit struct {
 	// Mentions are the packages the item's text mentions, and their
 	// ancestors (see pkgpath.InText).
 	Mentions []string `json:"mentions,omitempty"`
+	// OwnFiles are the files of a change that its title names (see
+	// OwnFiles).
+	OwnFiles []string `json:"ownfiles,omitempty"`
 	Score    float64  `json:"score"`
 	Snippet  Snippet  `json:"snippet,omitempty"`
 	// Terms are the analyzed query terms found in the item, per field.
@@ -324,7 +327,7 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 	if len(req.After) > 0 {
 		sr.SearchAfter = req.After
 	}
-	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels, FieldRoutine, FieldMentions}
+	sr.Fields = []string{FieldSource, FieldRepo, FieldNumber, FieldKind, FieldState, FieldStage, FieldTitle, FieldURL, FieldUpdated, FieldPackages, FieldLabels, FieldRoutine, FieldMentions, FieldOwnFiles}
 	switch req.Sort {
 	case "", SortRelevance:
 		if byScoreOnly(req) {
@@ -382,6 +385,7 @@ func hitFrom(m *search.DocumentMatch) Hit {
 	h.Labels = strs(FieldLabels)
 	h.Routine = str(FieldRoutine)
 	h.Mentions = strs(FieldMentions)
+	h.OwnFiles = strs(FieldOwnFiles)
 	// The snippet is the first fragment that marks a term: Bleve also
 	// returns unmarked fragments of fields where no term was found.
 	var first Snippet

@@ -41,38 +41,30 @@ type ticketsConfig struct {
 	Project string `toml:"project"`
 }
 
+// ticketsSection is the [[tickets]] section.
+var ticketsSection = &configs.Entries[ticketsConfig]{
+	Key: "tickets",
+	Default: func(c *ticketsConfig) {
+		if c.Project == "" {
+			c.Project = "widgets"
+		}
+	},
+	Check: func(c ticketsConfig, bad configs.Bad) {
+		if !strings.HasPrefix(c.URL, "http") {
+			bad([]string{"url"}, "tickets url %q: want an http URL", c.URL)
+		}
+	},
+}
+
 var ticketsDescriptor = &source.Descriptor{
 	Kind:    "tickets",
 	Section: "[[tickets]]",
 	Objects: "a ticket",
-	Config: &configs.Section{
-		Key: "tickets",
-		New: func() any { return new([]ticketsConfig) },
-		Default: func(v any) {
-			for i := range *v.(*[]ticketsConfig) {
-				if c := &(*v.(*[]ticketsConfig))[i]; c.Project == "" {
-					c.Project = "widgets"
-				}
-			}
-		},
-		Check: func(v any, bad func([]string, string, ...any)) {
-			for _, c := range *v.(*[]ticketsConfig) {
-				if !strings.HasPrefix(c.URL, "http") {
-					bad([]string{"url"}, "tickets url %q: want an http URL", c.URL)
-				}
-			}
-		},
-	},
+	Config:  ticketsSection.Section(),
 	Build: func(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, error) {
-		v, _ := cfg.Section("tickets").(*[]ticketsConfig)
-		if v == nil {
-			return nil, nil
-		}
-		var out []source.Source
-		for _, c := range *v {
-			out = append(out, &ticketSource{cfg: c, client: opts.Client("tickets")})
-		}
-		return out, nil
+		return source.BuildEach(ticketsSection.Of(cfg), func(c ticketsConfig) (*ticketSource, error) {
+			return &ticketSource{cfg: c, client: opts.Client("tickets")}, nil
+		})
 	},
 	Normalize: func(rec source.Record, _ source.Env) (index.Item, error) { return normalizeTicket(rec.Raw) },
 	Shapes: []source.Shape{{

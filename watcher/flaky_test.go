@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
@@ -69,16 +68,16 @@ func TestSyncEveryFifthResponseCut(t *testing.T) {
 	sl := new(sleeps)
 	since := t0.Add(-time.Hour)
 	sources := func() []source.Source {
-		ghSrc, err := github.NewSource(configs.GitHub{Repo: "golang/go", APIURL: gh.URL(), Since: since}, github.WithToken(""), github.WithSleep(sl.sleep))
+		ghSrc, err := github.NewSource(github.Config{Repo: "golang/go", APIURL: gh.URL(), Since: since}, github.WithToken(""), github.WithSleep(sl.sleep))
 		if err != nil {
 			t.Fatal(err)
 		}
-		grSrc, err := gerrit.NewSource(configs.Gerrit{URL: "http://go-review.googlesource.com", Projects: []string{"go"}, Since: since},
+		grSrc, err := gerrit.NewSource(gerrit.Config{URL: "http://go-review.googlesource.com", Projects: []string{"go"}, Since: since},
 			gerrit.WithHTTPClient(gr.Client()), gerrit.WithSleep(sl.sleep), gerrit.WithPageSize(3))
 		if err != nil {
 			t.Fatal(err)
 		}
-		vdSrc, err := vulndb.NewSource(configs.VulnDB{URL: vd.URL()}, vulndb.WithSleep(sl.sleep), vulndb.WithConcurrency(1))
+		vdSrc, err := vulndb.NewSource(vulndb.Config{URL: vd.URL()}, vulndb.WithSleep(sl.sleep), vulndb.WithConcurrency(1))
 		if err != nil {
 			t.Fatal(err)
 		}

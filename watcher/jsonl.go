@@ -12,9 +12,9 @@ import (
 	"strings"
 
 	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/internal/jsonl"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
-	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
@@ -41,16 +40,16 @@ func corpusServers(b *testing.B) (srcs []source.Source, items int) {
 		items += n
 	}
 	since := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	ghSrc, err := github.NewSource(configs.GitHub{Repo: "golang/go", APIURL: gh.URL(), Since: since}, github.WithToken(""))
+	ghSrc, err := github.NewSource(github.Config{Repo: "golang/go", APIURL: gh.URL(), Since: since}, github.WithToken(""))
 	if err != nil {
 		b.Fatal(err)
 	}
-	grSrc, err := gerrit.NewSource(configs.Gerrit{URL: "http://go-review.googlesource.com", Projects: []string{"go", "crypto", "build", "website", "proposal", "oscar"}, Since: since},
+	grSrc, err := gerrit.NewSource(gerrit.Config{URL: "http://go-review.googlesource.com", Projects: []string{"go", "crypto", "build", "website", "proposal", "oscar"}, Since: since},
 		gerrit.WithHTTPClient(gr.Client()))
 	if err != nil {
 		b.Fatal(err)
 	}
-	vdSrc, err := vulndb.NewSource(configs.VulnDB{URL: vd.URL()})
+	vdSrc, err := vulndb.NewSource(vulndb.Config{URL: vd.URL()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/internal/outfile"
 	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher"
-	"github.com/reciprocal-access/reciprocal/watcher/outfile"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 

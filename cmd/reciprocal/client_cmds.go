@@ -18,6 +18,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/notify"
 	"github.com/reciprocal-access/reciprocal/notify/engagement"
 	"github.com/reciprocal-access/reciprocal/notify/report"
+	"github.com/reciprocal-access/reciprocal/notify/sla"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/match"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
@@ -169,6 +170,7 @@ or after a day.`,
 				fmt.Fprintf(w, "notes:    %s\n", oneLine(p.Notes))
 			}
 			fmt.Fprintf(w, "profile:  %s\n", p.Path)
+			fmt.Fprintf(w, "SLA:      %s\n", slaTerms(rep.Config, p))
 			fmt.Fprintf(w, "\nconcerns:\n")
 			for _, c := range p.Concerns {
 				via := ""
@@ -224,6 +226,37 @@ or after a day.`,
 	c.Flags().StringVar(&since, "since", "", "with --log: only events on or after DAY (YYYY-MM-DD)")
 	c.Flags().IntVarP(&limit, "limit", "n", 20, "how many history matches to list")
 	return c
+}
+
+// slaTerms says what the vulnerability SLA promises client p, and where
+// each term comes from (the profile, or the configuration's [sla] for its
+// tier), so that a maintainer can check it against the contract.
+func slaTerms(cfg *configs.Config, p *configs.Profile) string {
+	t := (&sla.Policy{Config: cfg}).Terms(p)
+	if !t.Covered {
+		return "none (sla = false in the profile): their requests are recorded, outside the SLA"
+	}
+	from := func(profile bool, key string) string {
+		if profile {
+			return "profile"
+		}
+		return "[sla] " + key
+	}
+	tier := p.Tier
+	if tier == "" {
+		tier = "response"
+	}
+	return fmt.Sprintf("may ask for %s after each qualifying vulnerability is published (%s); each request answered within %s (%s)",
+		hours(t.Window), from(p.SLA.Window > 0, "window"), hours(t.Response), from(p.SLA.Response > 0, tier))
+}
+
+// hours writes a duration of whole hours as a contract does ("24h", not
+// "1d"), any other as notify.FormatDuration.
+func hours(d time.Duration) string {
+	if d > 0 && d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return notify.FormatDuration(d)
 }
 
 // describeConcern says what a concern matches.
@@ -300,7 +333,11 @@ trusting it, with the concern's prompts so far.`,
 				return err
 			}
 			if d == nil {
-				fmt.Fprintln(w, "no data yet: run 'reciprocal sync' or 'reciprocal import' to see what each concern matches")
+				for _, p := range profiles {
+					fmt.Fprintf(w, "\n%s  %s (%s)\n", p.ID, oneLine(p.Name), p.Tier)
+					fmt.Fprintf(w, "  SLA: %s\n", slaTerms(cfg, p))
+				}
+				fmt.Fprintln(w, "\nno data yet: run 'reciprocal sync' or 'reciprocal import' to see what each concern matches")
 				return nil
 			}
 			defer d.Close()
@@ -331,6 +368,7 @@ trusting it, with the concern's prompts so far.`,
 			fmt.Fprintf(w, "index:    %d items\n", total)
 			for _, p := range profiles {
 				fmt.Fprintf(w, "\n%s  %s (%s)\n", p.ID, oneLine(p.Name), p.Tier)
+				fmt.Fprintf(w, "  SLA: %s\n", slaTerms(cfg, p))
 				for i := range p.Concerns {
 					c := &p.Concerns[i]
 					res, err := match.Preview(cmd.Context(), d.Index, c, top)

@@ -74,11 +74,11 @@ the token itself).`,
 				fmt.Fprintf(a.stdout, "wrote %s\n", f.path)
 			}
 
-			origin := github.FindToken(cmd.Context(), configs.GitHub{TokenEnv: configs.DefaultTokenEnv, APIURL: configs.DefaultGitHubAPI})
+			origin := github.FindToken(cmd.Context(), github.Config{TokenEnv: github.DefaultTokenEnv, APIURL: github.DefaultAPIURL})
 			if origin.Authenticated() {
 				fmt.Fprintf(a.stdout, "GitHub token: found in %s (it is read when syncing, never stored or printed)\n", origin)
 			} else {
-				fmt.Fprintf(a.stdout, "GitHub token: none found. Set $%s or run 'gh auth login': unauthenticated, GitHub allows 60 requests an hour.\n", configs.DefaultTokenEnv)
+				fmt.Fprintf(a.stdout, "GitHub token: none found. Set $%s or run 'gh auth login': unauthenticated, GitHub allows 60 requests an hour.\n", github.DefaultTokenEnv)
 			}
 
 			flag := ""

@@ -195,7 +195,9 @@ func (a *app) printEntry(e *queue.Entry, now time.Time, full bool) {
 			fmt.Fprintf(w, "  member:   %s  %s  (%s; %s)\n", m.Item.ID, oneLine(m.Item.Title), itemState(&m.Item), report.Why(&m.Reasons))
 		}
 	}
-	if !e.ClockStart.IsZero() && e.State == queue.Open {
+	// The window is the client's whatever the prompt's state: a prompt
+	// held back as probably not relevant, or snoozed, still shows it.
+	if !e.ClockStart.IsZero() && (e.State == queue.Open || e.State == queue.Held || e.State == queue.Snoozed) {
 		if profiles, err := a.profiles(); err == nil && profiles.Client(e.Client.ID) != nil {
 			pol, _ := a.slaPolicy(profiles)
 			if terms := pol.Terms(profiles.Client(e.Client.ID)); terms.Covered {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/index"
-	"github.com/reciprocal-access/reciprocal/watcher/scalecorpus"
+	"github.com/reciprocal-access/reciprocal/internal/scalecorpus"
 )
 
 // BenchmarkScale measures reciprocal as a user meets it on years of history:

@@ -111,7 +111,7 @@ func (a *Alerter) Pass(ctx context.Context, now time.Time, s notify.Sender) (Res
 	var res Result
 	max := a.Policy.MaxWindow()
 	if max > 0 {
-		vs, err := sla.Recent(ctx, a.Data, now.Add(-max))
+		vs, err := a.Policy.Recent(ctx, a.Data, now.Add(-max))
 		if err != nil {
 			return res, fmt.Errorf("alert: %w", err)
 		}

@@ -72,5 +72,5 @@ func BenchmarkAlertCompose(b *testing.B) {
 }
 
 func recentForBench(f *fixture, now time.Time) ([]sla.Vuln, error) {
-	return sla.Recent(context.Background(), f.d, now.Add(-24*time.Hour))
+	return f.al.Policy.Recent(context.Background(), f.d, now.Add(-24*time.Hour))
 }

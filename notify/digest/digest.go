@@ -193,7 +193,7 @@ func addItem(c *Concern, it *index.Item, in func(time.Time) bool) {
 // vulns lists the vulnerabilities published in the period that opened a
 // window for the client, with the client's requests and the note sent.
 func vulns(ctx context.Context, r Request) ([]Vuln, []Release, error) {
-	vs, err := sla.Recent(ctx, r.Data, r.Period.Start)
+	vs, err := r.Policy.Recent(ctx, r.Data, r.Period.Start)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,8 +16,8 @@ import (
 type VulnRequest struct {
 	Item   *index.Item
 	Policy *sla.Policy
-	// Matched are the concerns the matcher prompted for about the item,
-	// by client.
+	// Matched are the concerns the item touches, by client
+	// (sla.Policy.Matched).
 	Matched map[string][]string
 	// Client, if set, limits the drafts to that client.
 	Client   string

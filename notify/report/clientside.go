@@ -15,7 +15,6 @@ import (
 	"github.com/reciprocal-access/reciprocal/notify/note"
 	"github.com/reciprocal-access/reciprocal/notify/sla"
 	"github.com/reciprocal-access/reciprocal/watcher"
-	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
 // The reports of the client side of the offer: the SLA requests, the
@@ -36,18 +35,18 @@ func (e *Env) client(id string) (*configs.Profile, error) {
 	return nil, fmt.Errorf("no client %q: %w", id, ErrNoClient)
 }
 
-// vuln reads item id and the concerns the matcher prompted for about it.
+// vuln reads item id and the concerns it touches, by client
+// (sla.Policy.Matched).
 func (e *Env) vuln(id string) (*index.Item, map[string][]string, error) {
 	it, _, err := e.Data.Item(id)
 	if err != nil {
 		return nil, nil, err
 	}
-	var matched map[string][]string
-	err = e.Data.Store.View(func(tx *store.Tx) error {
-		matched, err = sla.Matched(tx, it.ID)
-		return err
-	})
-	return &it, matched, err
+	matched, err := e.SLAPolicy().Matched(context.Background(), e.Data, []string{it.ID})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &it, matched[it.ID], nil
 }
 
 // AskSLA records that client asked about vulnerability vuln at t, and

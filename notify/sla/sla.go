@@ -18,6 +18,15 @@
 // client; a third-party one only for the clients whose concerns it
 // touches. A profile may change both durations or say sla = false.
 //
+// Whether a vulnerability touches a concern is decided on the
+// vulnerability itself (Policy.Matched): the concern's packages, or its
+// query and packages by the matcher's rules (match.Touching), or a prompt
+// the matcher opened about it. It never depends on whether the matcher
+// has run (a plain sync alerts before any match) nor on learning: a match
+// held back as probably not relevant still touches the concern, and the
+// window it opens is kept. The SLA is a promise to the client, not a
+// guess about relevance.
+//
 // A request is recorded whatever its circumstances: one made after the
 // window closed, by a client without the SLA, or about a vulnerability
 // that does not qualify for them is kept, marked with the reason
@@ -123,15 +132,16 @@ func (pol *Policy) OwnProject(it *index.Item) bool {
 type Touch struct {
 	Concern configs.Concern `json:"concern"`
 	// Packages are the concern's packages the vulnerability touches; empty
-	// when only the matcher's prompt says it touches the concern (a query
-	// match).
+	// when only the matcher's rules reach it (its query, a mention, a
+	// package that implements the concern's).
 	Packages []string `json:"packages,omitempty"`
 }
 
 // Touches returns the concerns of p that vulnerability it touches: those
 // whose packages (or sub-packages) it affects, unless the concern's kinds
-// leave out vulnerabilities, and those the matcher prompted for (matched,
-// the concern IDs of the client's prompts about it).
+// leave out vulnerabilities, and those matched names (the concern IDs
+// that Policy.Matched gives for the client: by its query as the matcher
+// reads it, or by a prompt about the item).
 func Touches(it *index.Item, p *configs.Profile, matched []string) []Touch {
 	var out []Touch
 	for _, c := range p.Concerns {

@@ -3,16 +3,18 @@ package sla
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/match"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
-// A Vuln is a vulnerability item with the concerns the matcher prompted
-// for about it, by client.
+// A Vuln is a vulnerability item with the concerns it touches, by client
+// (Policy.Matched).
 type Vuln struct {
 	Item    index.Item
 	Matched map[string][]string
@@ -42,23 +44,24 @@ func (pol *Policy) MaxWindow() time.Duration {
 const recentLimit = 1000
 
 // Recent returns the vulnerabilities modified since since, the most
-// recently published first. It asks the index (a vulnerability's
-// modification time is its Updated) and reads each from the store.
-func Recent(ctx context.Context, d *watcher.Data, since time.Time) ([]Vuln, error) {
+// recently published first, each with the concerns it touches by client
+// (Matched). It asks the index (a vulnerability's modification time is its
+// Updated) and reads each from the store.
+func (pol *Policy) Recent(ctx context.Context, d *watcher.Data, since time.Time) ([]Vuln, error) {
 	res, err := d.Index.Search(ctx, index.Request{Kinds: []string{index.KindVuln}, Since: since, Sort: index.SortUpdated, Limit: recentLimit})
 	if err != nil {
 		return nil, fmt.Errorf("sla: recent vulnerabilities: %w", err)
 	}
+	var ids []string
+	for _, h := range res.Hits {
+		ids = append(ids, h.ID)
+	}
+	matched, err := pol.Matched(ctx, d, ids)
+	if err != nil {
+		return nil, err
+	}
 	var out []Vuln
 	err = d.Store.View(func(tx *store.Tx) error {
-		var ids []string
-		for _, h := range res.Hits {
-			ids = append(ids, h.ID)
-		}
-		matched, err := MatchedAll(tx, ids)
-		if err != nil {
-			return err
-		}
 		for _, h := range res.Hits {
 			rec, ok, err := tx.Item(h.ID)
 			if err != nil || !ok {
@@ -76,6 +79,47 @@ func Recent(ctx context.Context, d *watcher.Data, since time.Time) ([]Vuln, erro
 		return nil, fmt.Errorf("sla: %w", err)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Item.Created.After(out[j].Item.Created) })
+	return out, nil
+}
+
+// Matched returns, for each of ids, the concerns each client's profile
+// says the item touches: item ID → client → concern IDs. A concern
+// counts when its packages, its query or both reach the item by the
+// matcher's rules (match.Touching, evaluated on the item itself, so that
+// a plain sync that alerts before any match run says what run and watch
+// say), and when the matcher prompted for it about the item or its topic
+// in any state, held back as probably not relevant included: whether a
+// vulnerability touches a client's concern is a promise, not a relevance
+// guess.
+func (pol *Policy) Matched(ctx context.Context, d *watcher.Data, ids []string) (map[string]map[string][]string, error) {
+	if len(ids) == 0 {
+		return map[string]map[string][]string{}, nil
+	}
+	out, err := match.Touching(ctx, d.Index, pol.Profiles, ids)
+	if err != nil {
+		return nil, fmt.Errorf("sla: %w", err)
+	}
+	var prompted map[string]map[string][]string
+	err = d.Store.View(func(tx *store.Tx) error {
+		var err error
+		prompted, err = MatchedAll(tx, ids)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sla: %w", err)
+	}
+	for id, byClient := range prompted {
+		if out[id] == nil {
+			out[id] = map[string][]string{}
+		}
+		for c, concerns := range byClient {
+			for _, cid := range concerns {
+				if !slices.Contains(out[id][c], cid) {
+					out[id][c] = append(out[id][c], cid)
+				}
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -98,7 +142,7 @@ func (pol *Policy) OpenWindows(ctx context.Context, d *watcher.Data, now time.Ti
 	if max == 0 {
 		return nil, nil
 	}
-	vs, err := Recent(ctx, d, now.Add(-max))
+	vs, err := pol.Recent(ctx, d, now.Add(-max))
 	if err != nil {
 		return nil, err
 	}

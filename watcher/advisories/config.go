@@ -1,10 +1,8 @@
 package advisories
 
 import (
-	"net/url"
-	"strings"
-
 	"github.com/reciprocal-access/reciprocal/configs"
+	"github.com/reciprocal-access/reciprocal/watcher/github"
 )
 
 // Config is one [[advisories]] entry of reciprocal.toml: a repository of
@@ -20,42 +18,23 @@ type Config struct {
 	TokenEnv string `toml:"token_env"` // default GITHUB_TOKEN
 }
 
-// section is the [[advisories]] section, which package watcher registers
-// with package configs through the Descriptor.
-var section = &configs.Section{
-	Key: "advisories",
-	New: func() any { return new([]Config) },
-	Default: func(v any) {
-		for i := range *v.(*[]Config) {
-			c := &(*v.(*[]Config))[i]
-			if c.APIURL == "" {
-				c.APIURL = configs.DefaultGitHubAPI
-			}
-			if c.TokenEnv == "" {
-				c.TokenEnv = configs.DefaultTokenEnv
-			}
+// section is the [[advisories]] section, registered through the
+// Descriptor.
+var section = &configs.Entries[Config]{
+	Key:     "advisories",
+	Default: func(c *Config) { github.SetDefaults(&c.APIURL, &c.TokenEnv) },
+	Check: func(c Config, bad configs.Bad) {
+		if err := configs.CheckRepo(c.Repo); err != nil {
+			bad([]string{"repo"}, "advisories repo %q: %v, like example-labs/tlsproxy", c.Repo, err)
 		}
-	},
-	Check: func(v any, bad func([]string, string, ...any)) {
-		for _, c := range *v.(*[]Config) {
-			owner, name, ok := strings.Cut(c.Repo, "/")
-			if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-				bad([]string{"repo"}, "advisories repo %q: want owner/name, like example-labs/tlsproxy", c.Repo)
-			}
-			if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				bad([]string{"api_url"}, "advisories api_url %q: want an http or https URL", c.APIURL)
-			}
+		if err := configs.CheckURL(c.APIURL); err != nil {
+			bad([]string{"api_url"}, "advisories api_url %q: %v", c.APIURL, err)
 		}
 	},
 }
 
 // Configured returns the [[advisories]] entries of cfg.
-func Configured(cfg *configs.Config) []Config {
-	if v, _ := cfg.Section(section.Key).(*[]Config); v != nil {
-		return *v
-	}
-	return nil
-}
+func Configured(cfg *configs.Config) []Config { return section.Of(cfg) }
 
 // Repos returns the repositories (owner/name) cfg watches for advisories:
 // the maintainer's own projects.

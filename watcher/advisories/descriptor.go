@@ -11,7 +11,7 @@ var Descriptor = &source.Descriptor{
 	Kind:      index.SourceAdvisories,
 	Section:   "[[advisories]]",
 	Objects:   "GitHub security advisory",
-	Config:    section,
+	Config:    section.Section(),
 	Build:     build,
 	Normalize: func(rec source.Record, _ source.Env) (index.Item, error) { return Normalize(rec.Raw) },
 	Shapes: []source.Shape{{
@@ -29,20 +29,6 @@ var Descriptor = &source.Descriptor{
 const ShapeAdvisory = "advisories"
 
 func build(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, error) {
-	var out []source.Source
-	for _, a := range Configured(cfg) {
-		var o []Option
-		if c := opts.Client(index.SourceAdvisories); c != nil {
-			o = append(o, WithHTTPClient(c))
-		}
-		if opts.Anonymous {
-			o = append(o, WithToken(""))
-		}
-		s, err := NewSource(a, o...)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	o := source.OptionsFor(opts, index.SourceAdvisories, WithHTTPClient, WithToken(""))
+	return source.BuildEach(Configured(cfg), func(c Config) (*Source, error) { return NewSource(c, o...) })
 }

@@ -45,8 +45,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -79,7 +79,7 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 func NewSource(cfg Config, opts ...Option) (*Source, error) {
 	api := cfg.APIURL
 	if api == "" {
-		api = configs.DefaultGitHubAPI
+		api = github.DefaultAPIURL
 	}
 	if !strings.HasSuffix(api, "/") {
 		api += "/"

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
@@ -177,7 +176,7 @@ func corpusPath() string {
 }
 
 func benchSource(b *testing.B, srv *gerrittest.Server, projects []string) *gerrit.Source {
-	s, err := gerrit.NewSource(configs.Gerrit{URL: gerritURL, Projects: projects}, gerrit.WithHTTPClient(srv.Client()))
+	s, err := gerrit.NewSource(gerrit.Config{URL: gerritURL, Projects: projects}, gerrit.WithHTTPClient(srv.Client()))
 	if err != nil {
 		b.Fatal(err)
 	}

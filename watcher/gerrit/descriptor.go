@@ -19,10 +19,11 @@ var Descriptor = &source.Descriptor{
 	Kind:    index.SourceGerrit,
 	Section: "[[gerrit]]",
 	Objects: "Gerrit change",
+	Config:  section.Section(),
 	Build:   build,
 	Hosts: func(cfg *configs.Config) map[string]string {
 		m := map[string]string{}
-		for _, g := range cfg.Gerrit {
+		for _, g := range Configured(cfg) {
 			m[index.GerritHostLabel(g.URL)] = g.URL
 		}
 		return m
@@ -68,17 +69,6 @@ func BaseURL(env source.Env, label string) string {
 }
 
 func build(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, error) {
-	var out []source.Source
-	for _, g := range cfg.Gerrit {
-		var o []Option
-		if c := opts.Client(index.SourceGerrit); c != nil {
-			o = append(o, WithHTTPClient(c))
-		}
-		s, err := NewSource(g, o...)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	o := source.OptionsFor(opts, index.SourceGerrit, WithHTTPClient)
+	return source.BuildEach(Configured(cfg), func(c Config) (*Source, error) { return NewSource(c, o...) })
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
@@ -35,7 +34,7 @@ type env struct {
 	clock   *fakeclock.Clock
 	data    *watcher.Data
 	src     *gerrit.Source
-	cfg     configs.Gerrit
+	cfg     gerrit.Config
 	options []gerrit.Option
 }
 
@@ -45,7 +44,7 @@ func newEnv(t testing.TB, pageSize int, projects ...string) *env {
 	t.Helper()
 	e := &env{t: t, srv: gerrittest.NewServer(), clock: newClock()}
 	t.Cleanup(e.srv.Close)
-	e.cfg = configs.Gerrit{URL: gerritURL, Projects: projects}
+	e.cfg = gerrit.Config{URL: gerritURL, Projects: projects}
 	e.options = []gerrit.Option{
 		gerrit.WithHTTPClient(e.srv.Client()),
 		gerrit.WithSleep(e.clock.Sleep),

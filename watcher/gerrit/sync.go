@@ -5,7 +5,7 @@
 // # Sync
 //
 // A [Source] covers the projects of one gerrit entry of the configuration
-// (a configs.Gerrit). For each project it lists the changes updated since the
+// (a Config). For each project it lists the changes updated since the
 // project's cursor, newest updated first, 500 a page:
 //
 //	GET /changes/?q=project:P after:"2006-01-02 15:04:05"&o=CURRENT_REVISION&o=CURRENT_COMMIT&o=CURRENT_FILES&o=MESSAGES&n=500&S=OFFSET
@@ -94,7 +94,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -126,7 +125,7 @@ var QueryOptions = []string{"CURRENT_REVISION", "CURRENT_COMMIT", "CURRENT_FILES
 // A Source syncs the changes of some projects of one Gerrit server into
 // the store. It implements source.Source.
 type Source struct {
-	cfg      configs.Gerrit
+	cfg      Config
 	base     string // URL without a trailing slash
 	label    string // host label of item IDs
 	client   *http.Client
@@ -158,13 +157,13 @@ func WithOverlap(d time.Duration) Option { return func(s *Source) { s.overlap = 
 
 // NewSource returns the Source of the Gerrit server and projects cfg
 // describes. An empty URL means Go's Gerrit.
-func NewSource(cfg configs.Gerrit, opts ...Option) (*Source, error) {
+func NewSource(cfg Config, opts ...Option) (*Source, error) {
 	if cfg.URL == "" {
-		cfg.URL = configs.DefaultGerritURL
+		cfg.URL = DefaultURL
 	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("gerrit: url %q: want an http or https URL, like %s", cfg.URL, configs.DefaultGerritURL)
+		return nil, fmt.Errorf("gerrit: url %q: want an http or https URL, like %s", cfg.URL, DefaultURL)
 	}
 	if len(cfg.Projects) == 0 {
 		return nil, fmt.Errorf("gerrit %s: list at least one project, like projects = [\"go\"]", cfg.URL)

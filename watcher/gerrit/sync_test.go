@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
@@ -18,11 +17,11 @@ import (
 )
 
 func TestNewSource(t *testing.T) {
-	s, err := gerrit.NewSource(configs.Gerrit{Projects: []string{"go"}})
+	s, err := gerrit.NewSource(gerrit.Config{Projects: []string{"go"}})
 	if err != nil || s.Name() != "gerrit go-review" {
 		t.Errorf("default URL: %v, %v", s, err)
 	}
-	for _, cfg := range []configs.Gerrit{
+	for _, cfg := range []gerrit.Config{
 		{URL: "ftp://go-review.googlesource.com", Projects: []string{"go"}},
 		{URL: "https://go-review.googlesource.com"},
 		{URL: "https://go-review.googlesource.com", Projects: []string{"go", "go"}},

@@ -13,6 +13,7 @@ var Descriptor = &source.Descriptor{
 	Kind:      index.SourceGitHub,
 	Section:   "[[github]]",
 	Objects:   "a GitHub issue or comment",
+	Config:    section.Section(),
 	Build:     build,
 	Normalize: func(rec source.Record, _ source.Env) (index.Item, error) { return Normalize(rec.Raw, rec.Comments) },
 	Comments:  true,
@@ -47,20 +48,6 @@ const (
 )
 
 func build(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, error) {
-	var out []source.Source
-	for _, g := range cfg.GitHub {
-		var o []Option
-		if c := opts.Client(index.SourceGitHub); c != nil {
-			o = append(o, WithHTTPClient(c))
-		}
-		if opts.Anonymous {
-			o = append(o, WithToken(""))
-		}
-		s, err := NewSource(g, o...)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	o := source.OptionsFor(opts, index.SourceGitHub, WithHTTPClient, WithToken(""))
+	return source.BuildEach(Configured(cfg), func(c Config) (*Source, error) { return NewSource(c, o...) })
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
@@ -168,7 +167,7 @@ func newServer(t testing.TB) *githubtest.Server {
 func newSource(t testing.TB, srv *githubtest.Server, clock *fakeclock.Clock, opts ...github.Option) *github.Source {
 	t.Helper()
 	opts = append([]github.Option{github.WithToken(""), github.WithSleep(clock.Sleep), github.WithHTTPClient(srv.Client())}, opts...)
-	src, err := github.NewSource(configs.GitHub{Repo: repo, APIURL: srv.URL()}, opts...)
+	src, err := github.NewSource(github.Config{Repo: repo, APIURL: srv.URL()}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +201,6 @@ func export(t testing.TB, d *watcher.Data) string {
 // pages is ⌈n/100⌉, the pages of a listing of n objects.
 func pages(n int) int { return (n + 99) / 100 }
 
-func configsFor(srv *githubtest.Server) configs.GitHub {
-	return configs.GitHub{Repo: repo, APIURL: srv.URL()}
+func configsFor(srv *githubtest.Server) github.Config {
+	return github.Config{Repo: repo, APIURL: srv.URL()}
 }

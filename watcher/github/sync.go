@@ -56,7 +56,7 @@ const (
 // A Source syncs the issues, pull requests and issue comments of one GitHub
 // repository into the store. It implements source.Source.
 type Source struct {
-	cfg     configs.GitHub
+	cfg     Config
 	baseURL *url.URL
 	base    *http.Client // without authentication
 	sleep   func(context.Context, time.Duration) error
@@ -101,19 +101,18 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 }
 
 // NewSource returns the Source of the repository cfg describes. Empty
-// fields of cfg take the defaults of package configs. The token is looked
+// fields of cfg take GitHub's defaults (DefaultAPIURL). The token is looked
 // for (see FindToken) on the first Sync.
-func NewSource(cfg configs.GitHub, opts ...Option) (*Source, error) {
-	owner, name, ok := strings.Cut(cfg.Repo, "/")
-	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return nil, fmt.Errorf("github: repo %q: want owner/name, like golang/go", cfg.Repo)
+func NewSource(cfg Config, opts ...Option) (*Source, error) {
+	if err := configs.CheckRepo(cfg.Repo); err != nil {
+		return nil, fmt.Errorf("github: repo %q: %v, like golang/go", cfg.Repo, err)
 	}
 	api := cfg.APIURL
 	if api == "" {
-		api = configs.DefaultGitHubAPI
+		api = DefaultAPIURL
 	}
 	u, err := url.Parse(api)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if err != nil || configs.CheckURL(api) != nil {
 		return nil, fmt.Errorf("github: api_url %q: want an http or https URL", api)
 	}
 	if !strings.HasSuffix(u.Path, "/") {

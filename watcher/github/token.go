@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-
-	"github.com/reciprocal-access/reciprocal/configs"
 )
 
 // Where a token came from (TokenOrigin.Kind).
@@ -50,7 +48,7 @@ func (o TokenOrigin) Authenticated() bool { return o.Kind != NoToken && o.Kind !
 // environment variable named by cfg.TokenEnv (default GITHUB_TOKEN), else
 // 'gh auth token' if gh is on PATH, else nowhere. It returns the origin
 // only, never the token.
-func FindToken(ctx context.Context, cfg configs.GitHub) TokenOrigin {
+func FindToken(ctx context.Context, cfg Config) TokenOrigin {
 	_, origin := findToken(ctx, cfg)
 	return origin
 }
@@ -58,10 +56,10 @@ func FindToken(ctx context.Context, cfg configs.GitHub) TokenOrigin {
 // ghTimeout bounds how long 'gh auth token' may take.
 const ghTimeout = 10 * time.Second
 
-func findToken(ctx context.Context, cfg configs.GitHub) (string, TokenOrigin) {
+func findToken(ctx context.Context, cfg Config) (string, TokenOrigin) {
 	env := cfg.TokenEnv
 	if env == "" {
-		env = configs.DefaultTokenEnv
+		env = DefaultTokenEnv
 	}
 	if tok := strings.TrimSpace(os.Getenv(env)); tok != "" {
 		return tok, TokenOrigin{Kind: TokenFromEnv, Env: env}

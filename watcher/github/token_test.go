@@ -15,7 +15,6 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -138,7 +137,7 @@ func TestFindToken(t *testing.T) {
 	ctx := context.Background()
 	bin := t.TempDir()
 	t.Setenv("PATH", bin)
-	cfg := configs.GitHub{Repo: repo, TokenEnv: env}
+	cfg := github.Config{Repo: repo, TokenEnv: env}
 
 	t.Setenv(env, "from-env")
 	if o := github.FindToken(ctx, cfg); o.Kind != github.TokenFromEnv || o.Env != env || !o.Authenticated() {
@@ -172,7 +171,7 @@ func TestFindToken(t *testing.T) {
 	srv := newServer(t)
 	populate(t, srv, 3, 0)
 	srv.RequireToken("gho_FROMxGH")
-	src, err := github.NewSource(configs.GitHub{Repo: repo, APIURL: srv.URL(), TokenEnv: env}, github.WithHTTPClient(srv.Client()))
+	src, err := github.NewSource(github.Config{Repo: repo, APIURL: srv.URL(), TokenEnv: env}, github.WithHTTPClient(srv.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -58,7 +59,7 @@ func Preview(ctx context.Context, ix *index.Index, c *configs.Concern, n int) (*
 
 // fingerprintVersion changes when the matching rules change in a way that
 // calls for evaluating every concern again.
-const fingerprintVersion = 2
+const fingerprintVersion = 4
 
 // Fingerprint returns a hash of what decides which items c matches: its
 // packages, query, kinds and whether it wants routine changes. When it changes, the concern is evaluated over
@@ -87,6 +88,12 @@ type concernEval struct {
 	fp      string
 	content string            // contentOf the concern
 	words   map[string]string // analyzed term → query word, for reasons
+	// fileWords are the query's words that name a file ("go.work",
+	// "vendor/modules.txt"): base name → the word's analyzed terms.
+	fileWords map[string][]string
+	// plainTerms are the terms of the query's one-token words ("vendor"),
+	// not also of a word of several ("-mod=vendor").
+	plainTerms map[string]bool
 
 	reqOnce sync.Once
 	req     index.Request // the index request, made once a run
@@ -99,7 +106,7 @@ func (ce *concernEval) request(ix *index.Index) index.Request {
 }
 
 func newConcernEval(p *configs.Profile, c *configs.Concern) *concernEval {
-	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(wordsOf(c))}
+	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(wordsOf(c)), fileWords: fileWords(c.Query), plainTerms: plainTerms(c.Query)}
 }
 
 func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.ID }
@@ -107,9 +114,14 @@ func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.
 // keep reports whether a hit of the concern's index query is a match:
 // routine changes (index.Routine) are left out unless the concern asks
 // for them, and so are third-party vulnerabilities for a concern without
-// packages.
+// packages, changes whose only words found name the change's own files
+// (ownFilesOnly) and items whose title has the words only inside names
+// (onlyInNames).
 func (ce *concernEval) keep(h *index.Hit) bool {
 	if h.Routine != "" && !ce.concern.Routine {
+		return false
+	}
+	if ce.ownFilesOnly(h) || ce.onlyInNames(h) {
 		return false
 	}
 	if h.Kind == index.KindVuln && len(ce.concern.Packages) == 0 && !goOwn(h) {
@@ -119,6 +131,105 @@ func (ce *concernEval) keep(h *index.Hit) bool {
 		return false
 	}
 	return true
+}
+
+// ownFilesOnly reports whether every query term found in h belongs to a
+// query word naming a file that the change edits and names in its title
+// (index.OwnFiles): "oscar: sync go.work and go.mod files", editing
+// go.work, is about that repository's go.work, not about what a concern
+// that says "go.work" means. A hit where no query term was found (a
+// package match) is not.
+func (ce *concernEval) ownFilesOnly(h *index.Hit) bool {
+	if len(h.OwnFiles) == 0 || len(ce.fileWords) == 0 || len(h.Terms) == 0 {
+		return false
+	}
+	own := map[string]bool{}
+	for _, f := range h.OwnFiles {
+		for _, t := range ce.fileWords[f] {
+			own[t] = true
+		}
+	}
+	if len(own) == 0 {
+		return false
+	}
+	for _, terms := range h.Terms {
+		for _, t := range terms {
+			if !own[t] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// onlyInNames reports whether a concern without packages, which has only
+// its words to go by, matched h by plain words that its title has only
+// inside names (index.TermsOutsideNames): "vendor" in "skip repos without
+// internal-branch.go1.n-vendor branch" names a branch, it is not about
+// vendoring. A query word that is itself joined ("-mod=vendor", "ML-KEM")
+// matches wherever its phrase is found.
+func (ce *concernEval) onlyInNames(h *index.Hit) bool {
+	if len(ce.concern.Packages) > 0 || len(h.Terms) == 0 {
+		return false
+	}
+	var outside map[string]bool
+	for field, terms := range h.Terms {
+		if field != index.FieldTitle {
+			return false
+		}
+		for _, t := range terms {
+			if !ce.plainTerms[t] {
+				return false
+			}
+			if outside == nil {
+				outside = index.TermsOutsideNames(h.Title)
+			}
+			if outside[t] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// plainTerms returns the terms of the words of a query that the analyzer
+// keeps as one token, less those that a word of several tokens also has.
+func plainTerms(q string) map[string]bool {
+	out, joined := map[string]bool{}, map[string]bool{}
+	for _, w := range splitQuery(q) {
+		terms := index.Analyze(w)
+		for _, t := range terms {
+			if len(terms) == 1 {
+				out[t] = true
+			} else {
+				joined[t] = true
+			}
+		}
+	}
+	for t := range joined {
+		delete(out, t)
+	}
+	return out
+}
+
+// fileWords returns the words of a query that name a file, by lower-case
+// base name, with their analyzed terms: a word whose last path element has
+// an extension of letters ("go.work", "vendor/modules.txt", "go.mod"; not
+// "HTTP/1.1" or "crypto/tls").
+func fileWords(q string) map[string][]string {
+	var out map[string][]string
+	for _, w := range splitQuery(q) {
+		base := strings.ToLower(path.Base(w))
+		dot := strings.LastIndexByte(base, '.')
+		if dot <= 0 || dot == len(base)-1 || strings.IndexFunc(base[dot+1:], func(r rune) bool { return !unicode.IsLetter(r) }) >= 0 {
+			continue
+		}
+		if out == nil {
+			out = map[string][]string{}
+		}
+		out[base] = append(out[base], index.Analyze(w)...)
+	}
+	return out
 }
 
 // goOwn reports whether a vulnerability affects Go itself: the standard

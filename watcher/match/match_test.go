@@ -555,3 +555,44 @@ func TestWholeIndexInPages(t *testing.T) {
 		f.mustPrompt("acme", "tls", fmt.Sprintf("golang/go#%d", n))
 	}
 }
+
+// A change whose title names a file it edits speaks of its repository's
+// own file: a concern's word that is only that file's name is no match.
+// Nor is a plain word found only inside a name (a branch's).
+func TestOwnFilesAndNamesAreNoEvidence(t *testing.T) {
+	f := newFixture(t, `
+id   = "mono"
+name = "MonoCorp"
+tier = "gold"
+
+[[concern]]
+id      = "workspaces"
+summary = "Changes to go.work and workspace vendoring break their builds."
+told    = 2024-02-02
+query   = "go.work vendoring"
+`)
+	f.load(
+		change{Project: "tools", N: 1, Subject: "tools: add sync.sh to keep go.work and go.mod files in step", Files: []string{"go.mod", "go.work", "sync.sh"}, Updated: daysAgo(1)}.String(),
+		change{Project: "tools", N: 2, Subject: "tools: go.work for vendoring", Files: []string{"go.work", "sync.sh"}, Updated: daysAgo(1)}.String(),
+		change{N: 3, Subject: "cmd/go: reject go.work files with a bad toolchain line", Files: []string{"src/cmd/go/internal/modload/init.go", "src/cmd/go/testdata/script/work/go.work"}, Updated: daysAgo(1)}.String(),
+		issue{N: 4, Title: "cmd/go: go.work ignored in module mode", Updated: daysAgo(1)}.String(),
+		change{Project: "build", N: 5, Subject: "cmd/updatestd: skip repos without internal-branch.go1.n-vendoring branch", Files: []string{"cmd/updatestd/updatestd.go"}, Updated: daysAgo(1)}.String(),
+		change{N: 6, Subject: "cmd/go: vendoring fails for go1.22-rc.1 modules", Files: []string{"src/cmd/go/internal/modload/vendor.go"}, Updated: daysAgo(1)}.String(),
+	)
+	f.run()
+	for _, tc := range []struct {
+		item  string
+		match bool
+	}{
+		{"go-review:tools/1", false}, // its own go.work
+		{"go-review:tools/2", true},  // and vendoring
+		{"go-review:go/3", true},     // a go.work of its test data
+		{"golang/go#4", true},
+		{"go-review:build/5", false}, // a branch's name, not vendoring
+		{"go-review:go/6", true},
+	} {
+		if got := f.prompt("mono", "workspaces", tc.item) != nil; got != tc.match {
+			t.Errorf("%s matches: %v, want %v", tc.item, got, tc.match)
+		}
+	}
+}

@@ -30,9 +30,10 @@ type Descriptor struct {
 	Objects string
 
 	// Config, if set, is the source's own section of the configuration
-	// file, which package watcher registers with package configs; Build
-	// finds it decoded in cfg.Section(Config.Key). (The GitHub, Gerrit
-	// and vulndb sections are still fields of configs.Config.)
+	// file ([[github]]), which package watcher registers with package
+	// configs: configs decodes, defaults and checks it, and Build and
+	// Hosts find it decoded in cfg (usually through the section's
+	// configs.Entries.Of or configs.Table.Of).
 	Config *configs.Section
 
 	// Build returns the sources cfg configures, in its order; none when
@@ -142,6 +143,20 @@ type BuildOptions struct {
 // default.
 func (o BuildOptions) Client(kind string) *http.Client { return o.Clients[kind] }
 
+// OptionsFor returns the options of a kind's constructor that opts asks
+// for: withClient(the kind's client) if one is set, and the anonymous
+// options (the one that sends no token) if opts.Anonymous.
+func OptionsFor[O any](opts BuildOptions, kind string, withClient func(*http.Client) O, anonymous ...O) []O {
+	var out []O
+	if c := opts.Client(kind); c != nil {
+		out = append(out, withClient(c))
+	}
+	if opts.Anonymous {
+		out = append(out, anonymous...)
+	}
+	return out
+}
+
 // Registry is the list of the descriptors of every source reciprocal
 // knows, in the order they are synced.
 type Registry []*Descriptor
@@ -191,6 +206,20 @@ func (r Registry) Build(cfg *configs.Config, kind string, opts BuildOptions) ([]
 			return nil, err
 		}
 		out = append(out, srcs...)
+	}
+	return out, nil
+}
+
+// BuildEach returns the sources of a kind's configured entries, one each,
+// made by build: the usual Descriptor.Build.
+func BuildEach[C any, S Source](entries []C, build func(C) (S, error)) ([]Source, error) {
+	var out []Source
+	for _, e := range entries {
+		s, err := build(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }

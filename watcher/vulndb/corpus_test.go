@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -91,7 +90,7 @@ func corpusServer(b *testing.B) (*vulndbtest.Server, int) {
 }
 
 func benchSource(b *testing.B, srv *vulndbtest.Server) *vulndb.Source {
-	s, err := vulndb.NewSource(configs.VulnDB{URL: srv.URL()}, vulndb.WithHTTPClient(srv.Client()))
+	s, err := vulndb.NewSource(vulndb.Config{URL: srv.URL()}, vulndb.WithHTTPClient(srv.Client()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ var Descriptor = &source.Descriptor{
 	Kind:      index.SourceVulnDB,
 	Section:   "[vulndb]",
 	Objects:   "OSV entry",
+	Config:    section.Section(),
 	Build:     build,
 	Normalize: func(rec source.Record, _ source.Env) (index.Item, error) { return Normalize(rec.Raw) },
 	Shapes: []source.Shape{{
@@ -30,14 +31,11 @@ var Descriptor = &source.Descriptor{
 const ShapeOSV = "vulndb"
 
 func build(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, error) {
-	if cfg.VulnDB == nil {
+	c := Configured(cfg)
+	if c == nil {
 		return nil, nil
 	}
-	var o []Option
-	if c := opts.Client(index.SourceVulnDB); c != nil {
-		o = append(o, WithHTTPClient(c))
-	}
-	s, err := NewSource(*cfg.VulnDB, o...)
+	s, err := NewSource(*c, source.OptionsFor(opts, index.SourceVulnDB, WithHTTPClient)...)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
@@ -56,7 +55,7 @@ func newEnv(t testing.TB, batch int) *env {
 
 func (e *env) newSource(extra ...vulndb.Option) *vulndb.Source {
 	e.t.Helper()
-	s, err := vulndb.NewSource(configs.VulnDB{URL: e.srv.URL()}, append(append([]vulndb.Option(nil), e.options...), extra...)...)
+	s, err := vulndb.NewSource(vulndb.Config{URL: e.srv.URL()}, append(append([]vulndb.Option(nil), e.options...), extra...)...)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -77,7 +77,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -133,13 +132,13 @@ func WithConcurrency(n int) Option { return func(s *Source) { s.concurrency = n 
 
 // NewSource returns the Source of the database cfg describes. An empty URL
 // means Go's.
-func NewSource(cfg configs.VulnDB, opts ...Option) (*Source, error) {
+func NewSource(cfg Config, opts ...Option) (*Source, error) {
 	if cfg.URL == "" {
-		cfg.URL = configs.DefaultVulnDBURL
+		cfg.URL = DefaultURL
 	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("vulndb: url %q: want an http or https URL, like %s", cfg.URL, configs.DefaultVulnDBURL)
+		return nil, fmt.Errorf("vulndb: url %q: want an http or https URL, like %s", cfg.URL, DefaultURL)
 	}
 	s := &Source{
 		base:        strings.TrimSuffix(cfg.URL, "/"),

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
@@ -21,14 +20,14 @@ import (
 )
 
 func TestNewSource(t *testing.T) {
-	s, err := vulndb.NewSource(configs.VulnDB{})
+	s, err := vulndb.NewSource(vulndb.Config{})
 	if err != nil || s.Name() != "vulndb" {
 		t.Errorf("default: %v, %v", s, err)
 	}
-	if _, err := vulndb.NewSource(configs.VulnDB{URL: "vuln.go.dev"}); err == nil {
+	if _, err := vulndb.NewSource(vulndb.Config{URL: "vuln.go.dev"}); err == nil {
 		t.Error("NewSource accepted a URL without a scheme")
 	}
-	if _, err := vulndb.NewSource(configs.VulnDB{}, vulndb.WithBatchSize(0)); err == nil {
+	if _, err := vulndb.NewSource(vulndb.Config{}, vulndb.WithBatchSize(0)); err == nil {
 		t.Error("NewSource accepted a batch size of 0")
 	}
 }

@@ -36,8 +36,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/reciprocal-access/reciprocal/internal/jsonl"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakehttp"
-	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
 )
 
 // DefaultRateLimit is the primary rate limit of a new Server: an hour's
@@ -154,7 +154,7 @@ func NewServer() *Server {
 }
 
 // URL returns the base URL of the API, with a trailing slash: the api_url
-// of a configs.GitHub entry.
+// of a github.Config entry.
 func (s *Server) URL() string { return s.srv.URL + "/" }
 
 // Client returns an HTTP client for the server.

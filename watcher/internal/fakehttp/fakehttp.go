@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
+	"github.com/reciprocal-access/reciprocal/internal/jsonl"
 )
 
 // A Fault is a way for a request to fail.

@@ -2,7 +2,7 @@
 // under new IDs (see package scalecorpus), for measuring reciprocal on
 // years of history.
 //
-//	go run ./watcher/scalecorpus/scalegen -items 300000 -o /tmp/scale-300k.jsonl.gz
+//	go run ./internal/scalecorpus/scalegen -items 300000 -o /tmp/scale-300k.jsonl.gz
 //	reciprocal --data /tmp/scale import /tmp/scale-300k.jsonl.gz
 //
 // Write corpora outside the repository: they are hundreds of megabytes.
@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/reciprocal-access/reciprocal/watcher/scalecorpus"
+	"github.com/reciprocal-access/reciprocal/internal/scalecorpus"
 )
 
 func main() {

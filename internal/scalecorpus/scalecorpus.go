@@ -32,7 +32,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/watcher/internal/jsonl"
+	"github.com/reciprocal-access/reciprocal/internal/jsonl"
 )
 
 // Shares of the item kinds in a generated corpus.

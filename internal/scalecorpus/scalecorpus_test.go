@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/reciprocal-access/reciprocal/internal/scalecorpus"
 	"github.com/reciprocal-access/reciprocal/watcher"
-	"github.com/reciprocal-access/reciprocal/watcher/scalecorpus"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
