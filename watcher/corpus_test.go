@@ -217,10 +217,11 @@ func BenchmarkReindexCorpus(b *testing.B) {
 	defer d.Close()
 	items := importFiles(b, d, files)
 	b.ReportAllocs()
+	start := usageNow()
 	for b.Loop() {
 		if _, err := d.Reindex(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(items)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
+	reportItems(b, items, start)
 }

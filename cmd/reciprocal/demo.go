@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal"
+	"github.com/reciprocal-access/reciprocal/notify/note"
 	"github.com/reciprocal-access/reciprocal/notify/smtptest"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
@@ -45,8 +46,10 @@ would on Monday morning, shows the queue and the briefing as the SMTP server
 received it, then replays Tuesday's activity to show a prompt coming back
 when a proposal moves to likely-accept and its CL is merged. Tuesday's pass
 also alerts at once on a vulnerability published Monday evening; Acme asks
-about it under the SLA and is answered within the six hours; then come the
-draft note to Acme, Acme's quarterly digest and its engagement record.
+about it under the SLA and is answered within the six hours; then the note
+to Acme is drafted, its mitigation line written and sent with 'reciprocal
+send' through the SMTP server, and come Acme's quarterly digest and its
+engagement record.
 
 The clock is simulated; nothing outside the temporary directory is touched.`,
 		Example: "  go run ./cmd/reciprocal demo\n  reciprocal demo --keep   # then explore with --data",
@@ -193,16 +196,29 @@ func (d *demo) clientSide() error {
 		return err
 	}
 
-	d.step("11:00: a note to Acme, drafted for review (nothing is sent)")
+	d.step("11:00: a note to Acme, drafted for review (nothing is sent yet)")
 	d.a.clock = func() time.Time { return time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC) }
-	note := filepath.Join(d.dir, "acme-GO-2026-4951.txt")
-	if err := d.cli("draft", "vuln", "GO-2026-4951", "--client", "acme", "--out", note); err != nil {
+	draft := filepath.Join(d.dir, "acme-GO-2026-4951.txt")
+	if err := d.cli("draft", "vuln", "GO-2026-4951", "--client", "acme", "--out", draft); err != nil {
 		return err
 	}
-	if err := d.showFile(note, 40); err != nil {
+	if err := d.showFile(draft, 12); err != nil {
 		return err
 	}
-	d.say("\nOnce the mitigation line is written, 'reciprocal send %s' sends it, once.", note)
+
+	d.step("11:05: the mitigation line written, the note sent (once, through the SMTP server)")
+	d.say("The maintainer reviews the draft and writes the advice on its %s …] line.", note.Placeholder)
+	if err := fillMitigation(draft, "Until you upgrade: give each listener its own ticket key file, or rotate with SetSessionTicketKeys."); err != nil {
+		return err
+	}
+	if err := d.cli("send", draft); err != nil {
+		return err
+	}
+	if err := d.showMessage("acme-GO-2026-4951.eml", "The note to Acme", 30, func(subject string) bool {
+		return strings.HasPrefix(subject, "GO-2026-4951: ")
+	}); err != nil {
+		return err
+	}
 
 	d.step("Acme's quarterly digest, to date")
 	looking := filepath.Join(d.dir, "looking-at.md")
@@ -217,6 +233,23 @@ func (d *demo) clientSide() error {
 		return err
 	}
 	return d.cli("client", "acme", "--log")
+}
+
+// fillMitigation replaces the mitigation placeholder line of the draft in
+// file with text, as the maintainer does in an editor.
+func fillMitigation(file, text string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(data), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, note.Placeholder) {
+			lines[i] = text
+			return os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644)
+		}
+	}
+	return fmt.Errorf("%s: no %s line to fill in", file, note.Placeholder)
 }
 
 // showFile prints the first lines of a file the demo wrote.

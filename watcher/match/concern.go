@@ -91,6 +91,9 @@ type concernEval struct {
 	// fileWords are the query's words that name a file ("go.work",
 	// "vendor/modules.txt"): base name → the word's analyzed terms.
 	fileWords map[string][]string
+	// plainTerms are the terms of the query's one-token words ("vendor"),
+	// not also of a word of several ("-mod=vendor").
+	plainTerms map[string]bool
 
 	reqOnce sync.Once
 	req     index.Request // the index request, made once a run
@@ -103,7 +106,7 @@ func (ce *concernEval) request(ix *index.Index) index.Request {
 }
 
 func newConcernEval(p *configs.Profile, c *configs.Concern) *concernEval {
-	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(wordsOf(c)), fileWords: fileWords(c.Query)}
+	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(wordsOf(c)), fileWords: fileWords(c.Query), plainTerms: plainTerms(c.Query)}
 }
 
 func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.ID }
@@ -111,13 +114,14 @@ func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.
 // keep reports whether a hit of the concern's index query is a match:
 // routine changes (index.Routine) are left out unless the concern asks
 // for them, and so are third-party vulnerabilities for a concern without
-// packages and changes whose only words found name the change's own files
-// (ownFilesOnly).
+// packages, changes whose only words found name the change's own files
+// (ownFilesOnly) and items whose title has the words only inside names
+// (onlyInNames).
 func (ce *concernEval) keep(h *index.Hit) bool {
 	if h.Routine != "" && !ce.concern.Routine {
 		return false
 	}
-	if ce.ownFilesOnly(h) {
+	if ce.ownFilesOnly(h) || ce.onlyInNames(h) {
 		return false
 	}
 	if h.Kind == index.KindVuln && len(ce.concern.Packages) == 0 && !goOwn(h) {
@@ -156,6 +160,56 @@ func (ce *concernEval) ownFilesOnly(h *index.Hit) bool {
 		}
 	}
 	return true
+}
+
+// onlyInNames reports whether a concern without packages, which has only
+// its words to go by, matched h by plain words that its title has only
+// inside names (index.TermsOutsideNames): "vendor" in "skip repos without
+// internal-branch.go1.n-vendor branch" names a branch, it is not about
+// vendoring. A query word that is itself joined ("-mod=vendor", "ML-KEM")
+// matches wherever its phrase is found.
+func (ce *concernEval) onlyInNames(h *index.Hit) bool {
+	if len(ce.concern.Packages) > 0 || len(h.Terms) == 0 {
+		return false
+	}
+	var outside map[string]bool
+	for field, terms := range h.Terms {
+		if field != index.FieldTitle {
+			return false
+		}
+		for _, t := range terms {
+			if !ce.plainTerms[t] {
+				return false
+			}
+			if outside == nil {
+				outside = index.TermsOutsideNames(h.Title)
+			}
+			if outside[t] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// plainTerms returns the terms of the words of a query that the analyzer
+// keeps as one token, less those that a word of several tokens also has.
+func plainTerms(q string) map[string]bool {
+	out, joined := map[string]bool{}, map[string]bool{}
+	for _, w := range splitQuery(q) {
+		terms := index.Analyze(w)
+		for _, t := range terms {
+			if len(terms) == 1 {
+				out[t] = true
+			} else {
+				joined[t] = true
+			}
+		}
+	}
+	for t := range joined {
+		delete(out, t)
+	}
+	return out
 }
 
 // fileWords returns the words of a query that name a file, by lower-case

@@ -558,7 +558,8 @@ func TestWholeIndexInPages(t *testing.T) {
 
 // A change whose title names a file it edits speaks of its repository's
 // own file: a concern's word that is only that file's name is no match.
-func TestOwnFilesAreNoEvidence(t *testing.T) {
+// Nor is a plain word found only inside a name (a branch's).
+func TestOwnFilesAndNamesAreNoEvidence(t *testing.T) {
 	f := newFixture(t, `
 id   = "mono"
 name = "MonoCorp"
@@ -575,6 +576,8 @@ query   = "go.work vendoring"
 		change{Project: "tools", N: 2, Subject: "tools: go.work for vendoring", Files: []string{"go.work", "sync.sh"}, Updated: daysAgo(1)}.String(),
 		change{N: 3, Subject: "cmd/go: reject go.work files with a bad toolchain line", Files: []string{"src/cmd/go/internal/modload/init.go", "src/cmd/go/testdata/script/work/go.work"}, Updated: daysAgo(1)}.String(),
 		issue{N: 4, Title: "cmd/go: go.work ignored in module mode", Updated: daysAgo(1)}.String(),
+		change{Project: "build", N: 5, Subject: "cmd/updatestd: skip repos without internal-branch.go1.n-vendoring branch", Files: []string{"cmd/updatestd/updatestd.go"}, Updated: daysAgo(1)}.String(),
+		change{N: 6, Subject: "cmd/go: vendoring fails for go1.22-rc.1 modules", Files: []string{"src/cmd/go/internal/modload/vendor.go"}, Updated: daysAgo(1)}.String(),
 	)
 	f.run()
 	for _, tc := range []struct {
@@ -585,6 +588,8 @@ query   = "go.work vendoring"
 		{"go-review:tools/2", true},  // and vendoring
 		{"go-review:go/3", true},     // a go.work of its test data
 		{"golang/go#4", true},
+		{"go-review:build/5", false}, // a branch's name, not vendoring
+		{"go-review:go/6", true},
 	} {
 		if got := f.prompt("mono", "workspaces", tc.item) != nil; got != tc.match {
 			t.Errorf("%s matches: %v, want %v", tc.item, got, tc.match)

@@ -29,9 +29,9 @@ var relevanceDir = filepath.Join("..", "..", "..", "shared", "relevance")
 // README's relevance figures); a change that drops below them is a
 // regression.
 const (
-	floorPrecision        = 0.96
+	floorPrecision        = 0.97
 	floorRecall           = 0.96
-	floorConcernPrecision = 0.75
+	floorConcernPrecision = 0.85
 )
 
 // relevanceLabels are the judgements of one concern.
