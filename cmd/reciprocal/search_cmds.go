@@ -172,7 +172,7 @@ cherry-picks, the vulnerability entry). --raw prints the JSON as stored.`,
   reciprocal show --raw GO-2024-2428`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := index.ParseID(args[0]); err != nil {
+			if _, err := watcher.Sources.ParseID(args[0]); err != nil {
 				return &usageError{err}
 			}
 			d, err := a.openData(false)

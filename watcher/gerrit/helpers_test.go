@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
@@ -136,7 +135,7 @@ func (e *env) checkStored(project string, numbers ...int) {
 			if !ok {
 				e.t.Fatalf("fake has no %s/%d", project, n)
 			}
-			id := index.GerritID(gerritURL, project, n)
+			id := gerrit.ID(gerritURL, project, n)
 			rec, ok, err := tx.Item(id)
 			if err != nil || !ok {
 				e.t.Errorf("%s: not stored (%v)", id, err)

@@ -94,7 +94,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -179,7 +178,7 @@ func NewSource(cfg Config, opts ...Option) (*Source, error) {
 	s := &Source{
 		cfg:      cfg,
 		base:     strings.TrimSuffix(cfg.URL, "/"),
-		label:    index.GerritHostLabel(cfg.URL),
+		label:    HostLabel(cfg.URL),
 		client:   http.DefaultClient,
 		pageSize: DefaultPageSize,
 		overlap:  DefaultOverlap,
@@ -501,7 +500,7 @@ func (s *Source) parsePage(resp *fetch.Response) (page, error) {
 			b = buf.Bytes()
 		}
 		p.changes[i] = listedChange{
-			id:      index.GerritID(s.base, v.Project, v.Number),
+			id:      ID(s.base, v.Project, v.Number),
 			updated: v.Updated.Time,
 			raw:     b,
 		}
@@ -571,7 +570,7 @@ func (r *run) commit(name string, changes []listedChange, cur Cursor) error {
 	}
 	err = r.st.Update(func(tx *store.Tx) error {
 		for _, c := range changes {
-			ch, err := tx.PutItem(c.id, index.SourceGerrit, c.raw)
+			ch, err := tx.PutItem(c.id, Kind, c.raw)
 			if err != nil {
 				return err
 			}
@@ -600,7 +599,7 @@ func (r *run) unchanged(name string, changes []listedChange, cv []byte) (bool, e
 			if err != nil {
 				return err
 			}
-			if !ok || rec.Source != index.SourceGerrit || !bytes.Equal(rec.Raw, c.raw) {
+			if !ok || rec.Source != Kind || !bytes.Equal(rec.Raw, c.raw) {
 				same = false
 				return nil
 			}

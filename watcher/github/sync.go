@@ -435,7 +435,7 @@ func (r *run) commit(listing, name string, raws []json.RawMessage, entries []ent
 	err = r.st.Update(func(tx *store.Tx) error {
 		for i, e := range entries {
 			if listing == ListIssues {
-				ch, err := tx.PutItem(e.itemID, index.SourceGitHub, raws[i])
+				ch, err := tx.PutItem(e.itemID, Kind, raws[i])
 				if err != nil {
 					return err
 				}

@@ -77,7 +77,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -406,7 +405,7 @@ func (r *run) plan(entries []IndexEntry) ([]todo, map[string]time.Time, error) {
 			if err != nil {
 				return err
 			}
-			if ok && rec.Source == index.SourceVulnDB {
+			if ok && rec.Source == Kind {
 				var v struct {
 					Modified time.Time `json:"modified"`
 				}
@@ -554,7 +553,7 @@ func (r *run) commit(entries []fetched, seen map[string]time.Time, cv []byte) er
 			return err
 		}
 		for _, e := range entries {
-			ch, err := tx.PutItem(e.id, index.SourceVulnDB, e.raw)
+			ch, err := tx.PutItem(e.id, Kind, e.raw)
 			if err != nil {
 				return err
 			}
