@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
 // Steps that fail on the same cause join the same error: the user reads
@@ -42,6 +45,22 @@ func TestSyncFailureHint(t *testing.T) {
 		var h hinted
 		if err := syncFailure(tc.results, nil); !errors.As(err, &h) || !strings.HasPrefix(h.Hint(), tc.hint) {
 			t.Errorf("%d sources failed: hint %v, want it to start %q", len(tc.results), err, tc.hint)
+		}
+	}
+}
+
+// A writer on a read-only data directory says so, and what still works.
+func TestReadOnlyHint(t *testing.T) {
+	var stderr bytes.Buffer
+	a := &app{stderr: &stderr}
+	err := fmt.Errorf("%w (/backup): open /backup/lock: %w", store.ErrReadOnly, syscall.EROFS)
+	a.fail(nil, err)
+	for _, want := range []string{
+		"reciprocal: the data directory is read-only (/backup): open /backup/lock: read-only file system\n",
+		"hint: search, show, export, status and the other reads work on it;",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr:\n%s\nwant it to contain %q", stderr.String(), want)
 		}
 	}
 }

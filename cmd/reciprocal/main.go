@@ -227,6 +227,8 @@ func hintFor(err error) string {
 	switch {
 	case errors.Is(err, store.ErrDamaged):
 		return "export what can still be read with 'reciprocal export -o salvage.jsonl', then start a new data directory from it: 'reciprocal --data NEWDIR import --skip-bad salvage.jsonl' (the next sync fetches again what was lost)"
+	case errors.Is(err, store.ErrReadOnly):
+		return "search, show, export, status and the other reads work on it; to sync, match or change the queue, copy it to a writable place (cp -a DIR NEWDIR) and use --data NEWDIR"
 	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
 		return "the index is derived from the store: 'reciprocal reindex' rebuilds it and loses nothing"
 	}

@@ -59,7 +59,7 @@ func Preview(ctx context.Context, ix *index.Index, c *configs.Concern, n int) (*
 
 // fingerprintVersion changes when the matching rules change in a way that
 // calls for evaluating every concern again.
-const fingerprintVersion = 5
+const fingerprintVersion = 6
 
 // Fingerprint returns a hash of what decides which items c matches: its
 // packages, query, kinds and whether it wants routine changes. When it changes, the concern is evaluated over
