@@ -54,7 +54,7 @@ const AnalyzerName = "reciprocal-go"
 // in a way that needs the index rebuilt; an index recording another version
 // (or none: version 1 was Bleve's English analyzer) is stale. Version 9
 // dropped the composite "_all" field (see textFields in query.go).
-const AnalysisVersion = 9
+const AnalysisVersion = 10
 
 const tokenizerName = "reciprocal-go"
 

@@ -66,7 +66,7 @@ func testIndex(t *testing.T, texts ...string) *Index {
 	for i, text := range texts {
 		title, body, _ := strings.Cut(text, "|")
 		body, comments, _ := strings.Cut(body, "|")
-		it := &Item{ID: GitHubID("golang/go", i+1), Source: SourceGitHub, Repo: "golang/go", Number: i + 1,
+		it := &Item{ID: GitHubID("golang/go", i+1), Source: "github", Repo: "golang/go", Number: i + 1,
 			Kind: KindIssue, State: StateOpen, Title: title, Body: body, Comments: comments, Packages: pkgpath.FromTitle(title),
 			Updated: time.Date(2024, 1, i+1, 0, 0, 0, 0, time.UTC)}
 		if err := b.Add(it); err != nil {

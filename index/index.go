@@ -59,7 +59,7 @@ type Index struct {
 	// Bleve has not yet written to disk, a channel that receives the
 	// outcome of writing it (see apply).
 	unpersisted []chan error
-	stopPageout  func() // ends the release of b's mapped pages
+	stopPageout func() // ends the release of b's mapped pages
 }
 
 // pageoutInterval is how often an open index gives back the pages of its

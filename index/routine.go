@@ -32,7 +32,8 @@ import (
 //     whatever its files (a typo fix in a comment and one in
 //     documentation are alike): "typo fix";
 //   - its files are all documentation and its title is about links, URLs,
-//     references to other pages, wording or missing punctuation:
+//     anchors, references to other pages, wording, formatting, quoting,
+//     indentation, Markdown syntax or missing punctuation:
 //     "documentation link or wording fix";
 //   - its files are all documentation and it reverts an earlier change
 //     ("Revert \"…\""): "documentation revert". Putting text back as it
@@ -94,9 +95,10 @@ func Routine(it *Item) string {
 }
 
 // docEditorial matches titles of editorial work on documentation: links,
-// URLs, references to other pages ("add reference to workspaces"),
-// wording, formatting, missing punctuation ("add missing `)`").
-var docEditorial = regexp.MustCompile(`(?i)\b(links?|urls?|wording|formatting|mix-?ups?)\b|\b(cross-)?references?\s+to\b|\bmissing\s+[^\w\s]`)
+// URLs, anchors, references to other pages ("add reference to
+// workspaces"), wording, formatting, quoting, indentation, Markdown
+// syntax, missing punctuation ("add missing `)`").
+var docEditorial = regexp.MustCompile(`(?i)\b(links?|urls?|anchors?|wording|formatting|quoting|indentation|markdown|markup|mix-?ups?)\b|\b(cross-)?references?\s+to\b|\bmissing\s+[^\w\s]`)
 
 // revert matches the title Gerrit and git give a revert: Revert "subject".
 var revert = regexp.MustCompile(`^(\[[^\]]*\]\s*)*Revert\s+"`)

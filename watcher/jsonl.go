@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/internal/jsonl"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
@@ -295,7 +294,7 @@ func parseLine(reg source.Registry, raw []byte, shape string, env source.Env, kn
 	// The ID is what show, export and the queue take apart later: one
 	// they would refuse ("evil/..#1" from a forged repository URL) must
 	// not get into the store.
-	if _, err := index.ParseID(obj.ID); err != nil {
+	if _, err := reg.ParseID(obj.ID); err != nil {
 		return line{}, fmt.Errorf("%s: %w", k.shape.Name, err)
 	}
 	return line{kind: k, obj: obj}, nil

@@ -137,7 +137,7 @@ func (a *app) printStatus(rep *report.Status) {
 		fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
 	}
 	if len(rep.Quarantine) > 0 {
-		fmt.Fprintf(w, "quarantine: %d stored records cannot be normalized:\n", len(rep.Quarantine))
+		fmt.Fprintf(w, "quarantine: %s:\n", quarantineCount(len(rep.Quarantine), "", ""))
 		for _, q := range rep.Quarantine {
 			fmt.Fprintf(w, "  %s (seq %d): %s\n", oneLine(q.ID), q.Seq, oneLine(q.Err))
 		}
@@ -218,4 +218,19 @@ func writerNote(pid int) string {
 		return " (a reciprocal is writing and indexes them)"
 	}
 	return ""
+}
+
+// quarantineCount says how many stored records cannot be normalized
+// ("1 stored record cannot be normalized"), followed by many or one, as
+// the count asks.
+func quarantineCount(n int, many, one string) string {
+	s := fmt.Sprintf("%d stored records cannot be normalized", n)
+	tail := many
+	if n == 1 {
+		s, tail = "1 stored record cannot be normalized", one
+	}
+	if tail != "" {
+		s += " and " + tail
+	}
+	return s
 }

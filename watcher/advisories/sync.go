@@ -45,7 +45,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -195,7 +194,7 @@ pages:
 		// Oldest first, so that the store's modification order follows
 		// the advisories' own.
 		for i := len(got) - 1; i >= 0; i-- {
-			ch, err := tx.PutItem(got[i].id, index.SourceAdvisories, got[i].raw)
+			ch, err := tx.PutItem(got[i].id, Kind, got[i].raw)
 			if err != nil {
 				return err
 			}

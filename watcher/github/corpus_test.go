@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
-	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
+	"github.com/reciprocal-access/reciprocal/watcher/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 

@@ -59,7 +59,7 @@ func Preview(ctx context.Context, ix *index.Index, c *configs.Concern, n int) (*
 
 // fingerprintVersion changes when the matching rules change in a way that
 // calls for evaluating every concern again.
-const fingerprintVersion = 4
+const fingerprintVersion = 6
 
 // Fingerprint returns a hash of what decides which items c matches: its
 // packages, query, kinds and whether it wants routine changes. When it changes, the concern is evaluated over
@@ -115,13 +115,14 @@ func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.
 // routine changes (index.Routine) are left out unless the concern asks
 // for them, and so are third-party vulnerabilities for a concern without
 // packages, changes whose only words found name the change's own files
-// (ownFilesOnly) and items whose title has the words only inside names
-// (onlyInNames).
+// (ownFilesOnly), items whose title has the words only inside names
+// (onlyInNames) and items whose only packages of the concern's support
+// tests (onlyTestSupport).
 func (ce *concernEval) keep(h *index.Hit) bool {
 	if h.Routine != "" && !ce.concern.Routine {
 		return false
 	}
-	if ce.ownFilesOnly(h) || ce.onlyInNames(h) {
+	if ce.ownFilesOnly(h) || ce.onlyInNames(h) || ce.onlyTestSupport(h) {
 		return false
 	}
 	if h.Kind == index.KindVuln && len(ce.concern.Packages) == 0 && !goOwn(h) {
@@ -160,6 +161,30 @@ func (ce *concernEval) ownFilesOnly(h *index.Hit) bool {
 		}
 	}
 	return true
+}
+
+// onlyTestSupport reports whether the packages of h that are the concern's
+// (or under them) all support tests, by the Go convention
+// (pkgpath.TestSupport: net/http/httptest, testing/iotest): programs do not
+// import them, so a change there does not reach what a client runs. A
+// concern that names such a package itself covers it.
+func (ce *concernEval) onlyTestSupport(h *index.Hit) bool {
+	if len(ce.concern.Packages) == 0 {
+		return false
+	}
+	within := false
+	for _, p := range h.Packages {
+		for _, cp := range withMirrors(ce.concern.Packages) {
+			if !pkgpath.Within(p, cp) {
+				continue
+			}
+			if p == cp || !pkgpath.TestSupport(p) {
+				return false
+			}
+			within = true
+		}
+	}
+	return within
 }
 
 // onlyInNames reports whether a concern without packages, which has only

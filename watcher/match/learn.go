@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -102,10 +102,7 @@ func featuresOf(it *queue.ItemInfo) []feature {
 // repoOf returns the repository of an item ID: owner/name on GitHub, the
 // project on Gerrit, "" for a vulnerability.
 func repoOf(id string) string {
-	p, err := index.ParseID(id)
-	if err != nil || p.Source == index.SourceVulnDB {
-		return ""
-	}
+	p, _ := watcher.Sources.ParseID(id)
 	return p.Repo
 }
 

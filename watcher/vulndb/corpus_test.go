@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
+	"github.com/reciprocal-access/reciprocal/watcher/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"

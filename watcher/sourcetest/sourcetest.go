@@ -1,6 +1,10 @@
 // Package sourcetest holds what the tests and benchmarks of the source
 // packages share: opening a data directory for a test, reading the real
 // corpus in place, and the benchmark of a first sync.
+//
+// It drives package watcher (a data directory, export), so it stands beside
+// the source packages, like their fake servers, rather than in
+// watcher/internal, which the sources themselves import.
 package sourcetest
 
 import (
