@@ -10,6 +10,7 @@ package sourcetest
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,6 +47,28 @@ func EachLine(tb testing.TB, path string, fn func(n int, raw []byte) error) {
 	if err := jsonl.Each(f, fn); err != nil {
 		tb.Fatalf("%s: %v", path, err)
 	}
+}
+
+// A Loader is a fake server that reads JSON Lines of its raw objects.
+type Loader interface {
+	AddJSONL(r io.Reader) (int, error)
+}
+
+// AddFile puts the objects of the JSON Lines file at path (plain or
+// gzip-compressed, like the corpus) into the fake srv, failing the test on
+// an error, and returns how many lines it read.
+func AddFile(tb testing.TB, srv Loader, path string) int {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	n, err := srv.AddJSONL(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return n
 }
 
 // CountLines returns how many lines the JSON Lines file at path has.
