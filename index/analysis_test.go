@@ -149,7 +149,9 @@ func TestStaleAnalysis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.DeleteInternal(analysisKey); err != nil {
+	bb := b.NewBatch()
+	bb.DeleteInternal(analysisKey)
+	if err := x.apply(b, bb); err != nil {
 		t.Fatal(err)
 	}
 	x.release()

@@ -72,15 +72,7 @@ func TestCorpusSync(t *testing.T) {
 	slices.Sort(projects)
 
 	e := newEnv(t, gerrit.DefaultPageSize, projects...)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := e.srv.AddJSONL(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := sourcetest.AddFile(t, e.srv, path)
 	if n != len(lines) || e.srv.Len() != len(last) {
 		t.Fatalf("fake read %d lines and holds %d changes; the file has %d lines, %d distinct changes", n, e.srv.Len(), len(lines), len(last))
 	}

@@ -94,6 +94,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -157,12 +158,10 @@ func WithOverlap(d time.Duration) Option { return func(s *Source) { s.overlap = 
 // NewSource returns the Source of the Gerrit server and projects cfg
 // describes. An empty URL means Go's Gerrit.
 func NewSource(cfg Config, opts ...Option) (*Source, error) {
-	if cfg.URL == "" {
-		cfg.URL = DefaultURL
-	}
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("gerrit: url %q: want an http or https URL, like %s", cfg.URL, DefaultURL)
+	configs.SetDefault(&cfg.URL, DefaultURL)
+	base, err := source.ServerURL(Kind, cfg.URL, DefaultURL)
+	if err != nil {
+		return nil, err
 	}
 	if len(cfg.Projects) == 0 {
 		return nil, fmt.Errorf("gerrit %s: list at least one project, like projects = [\"go\"]", cfg.URL)
@@ -177,7 +176,7 @@ func NewSource(cfg Config, opts ...Option) (*Source, error) {
 	}
 	s := &Source{
 		cfg:      cfg,
-		base:     strings.TrimSuffix(cfg.URL, "/"),
+		base:     base,
 		label:    HostLabel(cfg.URL),
 		client:   http.DefaultClient,
 		pageSize: DefaultPageSize,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode"
 
@@ -181,6 +182,20 @@ func OptionsFor[O any](opts BuildOptions, kind string, withClient func(*http.Cli
 		out = append(out, anonymous...)
 	}
 	return out
+}
+
+// ServerURL returns the base URL of a kind's server, without a trailing
+// slash: raw, or def when raw is empty. It must be an http or https URL
+// with a host and no query.
+func ServerURL(kind, raw, def string) (string, error) {
+	if raw == "" {
+		raw = def
+	}
+	u, err := url.Parse(raw)
+	if err != nil || configs.CheckURL(raw) != nil || u.RawQuery != "" {
+		return "", fmt.Errorf("%s: url %q: want an http or https URL, like %s", kind, raw, def)
+	}
+	return strings.TrimSuffix(raw, "/"), nil
 }
 
 // Registry is the list of the descriptors of every source reciprocal

@@ -132,15 +132,12 @@ func WithConcurrency(n int) Option { return func(s *Source) { s.concurrency = n 
 // NewSource returns the Source of the database cfg describes. An empty URL
 // means Go's.
 func NewSource(cfg Config, opts ...Option) (*Source, error) {
-	if cfg.URL == "" {
-		cfg.URL = DefaultURL
-	}
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("vulndb: url %q: want an http or https URL, like %s", cfg.URL, DefaultURL)
+	base, err := source.ServerURL(Kind, cfg.URL, DefaultURL)
+	if err != nil {
+		return nil, err
 	}
 	s := &Source{
-		base:        strings.TrimSuffix(cfg.URL, "/"),
+		base:        base,
 		client:      http.DefaultClient,
 		batchSize:   DefaultBatchSize,
 		concurrency: DefaultConcurrency,
