@@ -85,6 +85,21 @@ func CountLines(tb testing.TB, path string) int {
 func BenchFirstSync(b *testing.B, src source.Source, n int, opts source.Options) source.Stats {
 	b.Helper()
 	var stats source.Stats
+	BenchEmptyStore(b, n, func(st *store.Store) {
+		var err error
+		stats, err = src.Sync(context.Background(), st, opts)
+		if err != nil || stats.New != n {
+			b.Fatalf("sync: %d new of %d, %+v, %v", stats.New, n, stats, err)
+		}
+	})
+	return stats
+}
+
+// BenchEmptyStore times fn on an empty store, a new one each iteration
+// (opening and closing it are not timed), and reports allocations and n
+// items a call as items/s.
+func BenchEmptyStore(b *testing.B, n int, fn func(st *store.Store)) {
+	b.Helper()
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
@@ -93,16 +108,12 @@ func BenchFirstSync(b *testing.B, src source.Source, n int, opts source.Options)
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		stats, err = src.Sync(context.Background(), st, opts)
+		fn(st)
 		b.StopTimer()
-		if err != nil || stats.New != n {
-			b.Fatalf("sync: %d new of %d, %+v, %v", stats.New, n, stats, err)
-		}
 		st.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
-	return stats
 }
 
 // A Fake is what MustSync needs of a fake server: its request counts.

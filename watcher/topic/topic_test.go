@@ -8,6 +8,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
+	"github.com/reciprocal-access/reciprocal/watcher/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	. "github.com/reciprocal-access/reciprocal/watcher/topic"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
@@ -185,23 +186,12 @@ func BenchmarkRecord(b *testing.B) {
 		recs = append(recs, cl("go-review:go/"+itoa(1000+i), "go", "master", "I"+itoa(i%250), 1000+i,
 			"net/http: change\n\nFixes #"+itoa(i%100)+"\nUpdates #"+itoa(i%37)+"\n"))
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		st, err := store.Open(b.TempDir(), store.Options{})
+	sourcetest.BenchEmptyStore(b, len(recs), func(st *store.Store) {
+		err := st.Update(func(tx *store.Tx) error { _, err := Record(tx, recs, linker); return err })
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.StartTimer()
-		err = st.Update(func(tx *store.Tx) error { _, err := Record(tx, recs, linker); return err })
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		st.Close()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(len(recs)*b.N)/b.Elapsed().Seconds(), "items/s")
+	})
 }
 
 func itoa(n int) string { return string(js(n)) }
