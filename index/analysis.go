@@ -52,8 +52,9 @@ const AnalyzerName = "reciprocal-go"
 // AnalysisVersion identifies the text analysis an index was built with. It
 // changes whenever the analyzer, the mapping or the derived fields change
 // in a way that needs the index rebuilt; an index recording another version
-// (or none: version 1 was Bleve's English analyzer) is stale.
-const AnalysisVersion = 8
+// (or none: version 1 was Bleve's English analyzer) is stale. Version 9
+// dropped the composite "_all" field (see textFields in query.go).
+const AnalysisVersion = 10
 
 const tokenizerName = "reciprocal-go"
 

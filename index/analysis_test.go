@@ -53,7 +53,8 @@ func TestAnalyze(t *testing.T) {
 }
 
 // testIndex returns an index holding items with the given titles (and
-// bodies after a "|"), with IDs golang/go#1, #2, ...
+// bodies after a "|", and comments after a second "|"), with IDs
+// golang/go#1, #2, ...
 func testIndex(t *testing.T, texts ...string) *Index {
 	t.Helper()
 	x, err := Open(filepath.Join(t.TempDir(), "index"), false)
@@ -64,8 +65,9 @@ func testIndex(t *testing.T, texts ...string) *Index {
 	b := x.NewBatch()
 	for i, text := range texts {
 		title, body, _ := strings.Cut(text, "|")
-		it := &Item{ID: GitHubID("golang/go", i+1), Source: SourceGitHub, Repo: "golang/go", Number: i + 1,
-			Kind: KindIssue, State: StateOpen, Title: title, Body: body, Packages: pkgpath.FromTitle(title),
+		body, comments, _ := strings.Cut(body, "|")
+		it := &Item{ID: GitHubID("golang/go", i+1), Source: "github", Repo: "golang/go", Number: i + 1,
+			Kind: KindIssue, State: StateOpen, Title: title, Body: body, Comments: comments, Packages: pkgpath.FromTitle(title),
 			Updated: time.Date(2024, 1, i+1, 0, 0, 0, 0, time.UTC)}
 		if err := b.Add(it); err != nil {
 			t.Fatal(err)
@@ -147,7 +149,9 @@ func TestStaleAnalysis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.DeleteInternal(analysisKey); err != nil {
+	bb := b.NewBatch()
+	bb.DeleteInternal(analysisKey)
+	if err := x.apply(b, bb); err != nil {
 		t.Fatal(err)
 	}
 	x.release()

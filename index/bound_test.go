@@ -49,7 +49,7 @@ func TestHugeItem(t *testing.T) {
 	for i := 0; title.Len() < 30<<20; i++ {
 		fmt.Fprintf(&title, "word%d ", i)
 	}
-	it := &Item{ID: "golang/go#1", Source: SourceGitHub, Kind: KindIssue, Title: title.String(), Updated: time.Now()}
+	it := &Item{ID: "golang/go#1", Source: "github", Kind: KindIssue, Title: title.String(), Updated: time.Now()}
 
 	var before, after runtime.MemStats
 	runtime.GC()

@@ -38,7 +38,7 @@ func TestCompact(t *testing.T) {
 		for i := 0; i < 200; i += 10 {
 			b := x.NewBatch()
 			for j := i; j < i+10; j++ {
-				it := &Item{ID: fmt.Sprintf("golang/go#%d", j+1), Source: SourceGitHub, Repo: "golang/go", Number: j + 1, Kind: KindIssue,
+				it := &Item{ID: fmt.Sprintf("golang/go#%d", j+1), Source: "github", Repo: "golang/go", Number: j + 1, Kind: KindIssue,
 					Title: fmt.Sprintf("crypto/tls: round %d item %d", round, j), Body: strings.Repeat("session ticket resumption ", 50),
 					Updated: time.Date(2024, 1, 1+j%28, 0, 0, 0, 0, time.UTC)}
 				if err := b.Add(it); err != nil {

@@ -9,6 +9,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	bleveindex "github.com/blevesearch/bleve_index_api"
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/reciprocal-access/reciprocal/index/pageout"
@@ -53,7 +55,11 @@ type Index struct {
 	b            bleve.Index // open while refs > 0
 	refs         int
 	outerRelease func()
-	stopPageout  func() // ends the release of b's mapped pages
+	// unpersisted holds, for each batch applied to the open index that
+	// Bleve has not yet written to disk, a channel that receives the
+	// outcome of writing it (see apply).
+	unpersisted []chan error
+	stopPageout func() // ends the release of b's mapped pages
 }
 
 // While the index is open, every pageoutInterval the process checks how
@@ -129,10 +135,48 @@ func (x *Index) closeLocked() (err error) {
 			x.outerRelease = nil
 		}
 	}()
+	// Scorch drops what it has not persisted when it closes. Every
+	// change goes through apply, which tracks it.
+	perr := x.persisted(0)
 	b := x.b
 	x.b, x.refs = nil, 0
 	x.stopPageout()
-	return b.Close()
+	return errors.Join(perr, b.Close())
+}
+
+// maxUnpersisted is how many applied batches may wait in memory for Bleve
+// to write them to disk before Commit waits for the oldest.
+const maxUnpersisted = 2
+
+// onPersisted arranges for x to learn when bb, about to be applied, is on
+// disk. x.mu must be held.
+func (x *Index) onPersisted(bb *bleve.Batch) chan error {
+	ch := make(chan error, 1)
+	bb.SetPersistedCallback(func(err error) { ch <- err })
+	x.unpersisted = append(x.unpersisted, ch)
+	return ch
+}
+
+// notApplied forgets ch, of a batch that failed to apply. x.mu must be
+// held.
+func (x *Index) notApplied(ch chan error) {
+	x.unpersisted = slices.DeleteFunc(x.unpersisted, func(c chan error) bool { return c == ch })
+}
+
+// persisted waits until at most keep applied batches are not yet on disk,
+// and returns the first error writing one. x.mu must be held.
+func (x *Index) persisted(keep int) error {
+	var errs []error
+	for len(x.unpersisted) > keep {
+		if err := <-x.unpersisted[0]; err != nil {
+			errs = append(errs, err)
+		}
+		x.unpersisted = x.unpersisted[1:]
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("index: writing to disk: %w", err)
+	}
+	return nil
 }
 
 // Hold keeps the index open until release is called, so that a phase of
@@ -156,7 +200,17 @@ func openBleve(path string, readOnly bool) (bleve.Index, error) {
 			skipped = line
 		}
 	}, func() (bleve.Index, error) {
-		return bleve.OpenUsing(path, map[string]interface{}{"read_only": readOnly, "bolt_timeout": FileWait.String()})
+		return bleve.OpenUsing(path, map[string]interface{}{
+			"read_only":    readOnly,
+			"bolt_timeout": FileWait.String(),
+			// A batch is applied as soon as it is in memory; scorch
+			// writes it to disk in the background, while the next is
+			// analyzed. The index is closed only once all are on
+			// disk (closeLocked), and a batch carries its store
+			// position with it, so a crash loses at most batches that
+			// the next run indexes again.
+			"unsafe_batch": !readOnly,
+		})
 	})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w for %v (%s)", ErrBusy, FileWait, path)
@@ -410,12 +464,29 @@ func (b *Batch) Commit(ctx context.Context, seq uint64) (err error) {
 		return err
 	}
 	defer b.x.release()
-	if err := ix.Batch(b.b); err != nil {
-		return fmt.Errorf("index: %w", err)
+	if err := b.x.apply(ix, b.b); err != nil {
+		return err
 	}
 	b.b.Reset()
 	b.n = 0
 	return nil
+}
+
+// apply applies bb to ix, the open index, and waits, if too many applied
+// batches are not on disk yet, for the oldest to be written (see
+// maxUnpersisted): Bleve writes them in the background.
+func (x *Index) apply(ix bleve.Index, bb *bleve.Batch) error {
+	x.mu.Lock()
+	ch := x.onPersisted(bb)
+	x.mu.Unlock()
+	err := ix.Batch(bb)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err != nil {
+		x.notApplied(ch)
+		return fmt.Errorf("index: %w", err)
+	}
+	return x.persisted(maxUnpersisted)
 }
 
 // watchLog runs open while passing each line of the standard logger (where
@@ -443,8 +514,12 @@ func (l lineWatcher) Write(p []byte) (int, error) {
 
 // TermShare returns the share of indexed items whose text (title, body or
 // comments) holds the analyzed term: 0 for a term no item holds, 1 for one
-// every item holds. It reads the term dictionary, so it costs the same
-// whatever the index's size.
+// every item holds. An item counts once whatever fields hold the term, so
+// the share is counted from the term's postings, exactly, when they are
+// few: up to exactPostings, or under 1 in exactShareBelow items. For a term
+// more common than both, it is the share of the field that holds it most
+// often, a lower bound (at least a third of the share). It costs a few
+// milliseconds at most whatever the index's size.
 func (x *Index) TermShare(term string) (_ float64, err error) {
 	defer guard(x.path, &err)
 	ix, err := x.acquire()
@@ -465,10 +540,47 @@ func (x *Index) TermShare(term string) (_ float64, err error) {
 	if err != nil || n == 0 {
 		return 0, err
 	}
-	tfr, err := r.TermFieldReader(context.Background(), []byte(term), allField, false, false, false)
-	if err != nil {
-		return 0, fmt.Errorf("index: %w", err)
+	readers := make([]bleveindex.TermFieldReader, 0, len(textFields))
+	defer func() {
+		for _, tfr := range readers {
+			tfr.Close()
+		}
+	}()
+	var most, sum uint64
+	for _, f := range textFields {
+		tfr, err := r.TermFieldReader(context.Background(), []byte(term), f, false, false, false)
+		if err != nil {
+			return 0, fmt.Errorf("index: %w", err)
+		}
+		readers = append(readers, tfr)
+		most = max(most, tfr.Count())
+		sum += tfr.Count()
 	}
-	defer tfr.Close()
-	return float64(tfr.Count()) / float64(n), nil
+	if sum > exactPostings && float64(most) >= float64(n)/exactShareBelow {
+		return float64(most) / float64(n), nil
+	}
+	// Count the items, not the fields holding the term.
+	seen := make(map[string]struct{})
+	var d bleveindex.TermFieldDoc
+	for _, tfr := range readers {
+		for {
+			m, err := tfr.Next(d.Reset())
+			if err != nil {
+				return 0, fmt.Errorf("index: %w", err)
+			}
+			if m == nil {
+				break
+			}
+			seen[string(m.ID)] = struct{}{}
+		}
+	}
+	return float64(len(seen)) / float64(n), nil
 }
+
+// TermShare counts a term's items exactly when its fields hold it
+// exactPostings times or fewer, or when no field holds it in 1 item in
+// exactShareBelow.
+const (
+	exactPostings   = 20_000
+	exactShareBelow = 100
+)

@@ -15,25 +15,19 @@
 //	                           (go-review for go-review.googlesource.com)
 //	GO-2024-2428               Go vulnerability database entry: its OSV ID
 //	GHSA-8x4q-q2mm-7x3c        GitHub security advisory: its GHSA ID
+//
+// Each form belongs to its source: the source's normalizer builds it, and
+// its descriptor parses it (source.Descriptor.ParseID; watcher.Sources.ParseID
+// tries every form), so a new source brings its form without editing this
+// package. Only GitHubID is here: items of other sources name GitHub
+// issues (a CL's "Fixes #N", an OSV entry's go.dev/issue/N), and this
+// package is what every source and package topic share without importing
+// each other.
 package index
 
 import (
-	"fmt"
-	"net"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
-)
-
-// Sources of items.
-const (
-	SourceGitHub = "github"
-	SourceGerrit = "gerrit"
-	SourceVulnDB = "vulndb"
-	// SourceAdvisories is GitHub repository security advisories, of the
-	// maintainer's own projects.
-	SourceAdvisories = "advisories"
 )
 
 // Kinds of items.
@@ -84,7 +78,7 @@ var (
 // vulnerability entry.
 type Item struct {
 	ID       string    `json:"id"`
-	Source   string    `json:"source"`
+	Source   string    `json:"source"` // the Kind of its source: github, gerrit, vulndb, advisories
 	Repo     string    `json:"repo"`   // owner/name on GitHub, project on Gerrit, module (or "stdlib") for vulns
 	Number   int       `json:"number"` // issue or change number; 0 for vulns
 	Kind     string    `json:"kind"`
@@ -130,119 +124,6 @@ type Stage struct {
 
 // GitHubID returns the ID of issue number n in repo owner/name.
 func GitHubID(repo string, n int) string { return repo + "#" + strconv.Itoa(n) }
-
-// GerritID returns the ID of change n of project on the Gerrit host.
-// host may be a full host name or URL; only its first label is kept.
-func GerritID(host, project string, n int) string {
-	return GerritHostLabel(host) + ":" + project + "/" + strconv.Itoa(n)
-}
-
-// GerritHostLabel reduces a Gerrit URL or host name to the short host label
-// used in item IDs: "https://go-review.googlesource.com" → "go-review". An
-// IPv4 address is kept whole ("127.0.0.1"), since its first number would
-// name nothing.
-func GerritHostLabel(host string) string {
-	host = strings.TrimPrefix(host, "https://")
-	host = strings.TrimPrefix(host, "http://")
-	if i := strings.IndexAny(host, "/:"); i >= 0 {
-		host = host[:i]
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
-		return host
-	}
-	if i := strings.IndexByte(host, '.'); i >= 0 {
-		host = host[:i]
-	}
-	if host == "" {
-		return DefaultGerritHost
-	}
-	return host
-}
-
-// DefaultGerritHost is the host label of Go's Gerrit, used when a change's
-// host is not known (for example when importing a file of ChangeInfo objects).
-const DefaultGerritHost = "go-review"
-
-// ParsedID is an item ID taken apart.
-type ParsedID struct {
-	Source string
-	Host   string // Gerrit only
-	Repo   string // owner/name or Gerrit project or vuln ID
-	Number int
-	VulnID string
-}
-
-// ParseID takes apart an item ID, reporting an error that shows the accepted
-// forms when id is none of them.
-func ParseID(id string) (ParsedID, error) {
-	bad := func() (ParsedID, error) {
-		return ParsedID{}, fmt.Errorf("bad item ID %q: want owner/repo#N (GitHub), host:project/N (Gerrit), GO-YYYY-NNNN (vulnerability) or GHSA-xxxx-xxxx-xxxx (advisory)", id)
-	}
-	switch {
-	case strings.HasPrefix(id, "GHSA-"):
-		parts := strings.Split(id, "-")
-		if len(parts) != 4 {
-			return bad()
-		}
-		for _, p := range parts[1:] {
-			if len(p) != 4 || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
-				return bad()
-			}
-		}
-		return ParsedID{Source: SourceAdvisories, VulnID: id}, nil
-	case strings.HasPrefix(id, "GO-"):
-		parts := strings.Split(id, "-")
-		if len(parts) != 3 || len(parts[1]) != 4 || !digits(parts[1]) || !digits(parts[2]) {
-			return bad()
-		}
-		return ParsedID{Source: SourceVulnDB, VulnID: id}, nil
-	case strings.Contains(id, "#"):
-		repo, num, _ := strings.Cut(id, "#")
-		n, err := strconv.Atoi(num)
-		if err != nil || n <= 0 || strings.Count(repo, "/") != 1 || !cleanPath(repo) {
-			return bad()
-		}
-		return ParsedID{Source: SourceGitHub, Repo: repo, Number: n}, nil
-	case strings.Contains(id, ":"):
-		host, rest, _ := strings.Cut(id, ":")
-		i := strings.LastIndexByte(rest, '/')
-		if host == "" || i <= 0 || !cleanPath(host) || strings.Contains(host, "/") || !cleanPath(rest[:i]) {
-			return bad()
-		}
-		n, err := strconv.Atoi(rest[i+1:])
-		if err != nil || n <= 0 {
-			return bad()
-		}
-		return ParsedID{Source: SourceGerrit, Host: host, Repo: rest[:i], Number: n}, nil
-	}
-	return bad()
-}
-
-// cleanPath reports whether p is slash-separated names that are safe to
-// use anywhere an ID goes (file names, URLs, a terminal): no empty, "." or
-// ".." element, no white space, control characters or backslashes.
-func cleanPath(p string) bool {
-	for _, el := range strings.Split(p, "/") {
-		if el == "" || el == "." || el == ".." {
-			return false
-		}
-	}
-	return !strings.ContainsFunc(p, func(r rune) bool {
-		return r <= ' ' || r == 0x7f || r == '\\' || r == '#' || unicode.IsSpace(r) || unicode.IsControl(r)
-	})
-}
-
-func digits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // Text returns the item's searchable text in one string: title, body and
 // comments. The matcher uses it to explain which query terms matched.

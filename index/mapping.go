@@ -140,16 +140,17 @@ func dedup(s []string) []string {
 }
 
 // newMapping returns the explicit index mapping: Go-aware analysis for the
-// text fields (which alone make up the default "_all" field), keywords for
-// the facets, dates and a number. Dynamic mapping is off, so a field that is
-// not listed here is not indexed.
+// text fields, keywords for the facets, dates and a number. There is no
+// composite "_all" field: a query word without a field searches each text
+// field (see textFields). Dynamic mapping is off, so a field that is not
+// listed here is not indexed.
 func newMapping() mapping.IndexMapping {
 	text := func(store bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = AnalyzerName
 		f.Store = store
 		f.IncludeTermVectors = true // positions, for phrases and highlighting
-		f.IncludeInAll = true
+		f.IncludeInAll = false      // see textFields
 		return f
 	}
 	kw := func(store bool) *mapping.FieldMapping {
@@ -204,7 +205,7 @@ func newMapping() mapping.IndexMapping {
 	im.AddDocumentMapping(docType, dm)
 	im.TypeField = "_type"
 	im.DefaultAnalyzer = AnalyzerName
-	im.DefaultField = "_all"
+	im.DefaultField = "_all" // holds nothing: every text query names its fields (anyText)
 	im.StoreDynamic = false
 	im.IndexDynamic = false
 	im.DocValuesDynamic = false

@@ -29,9 +29,12 @@ import (
 // (-mod=vendor, -gcflags=-m), not an exclusion: it is matched like any other
 // word. Write -word to exclude a word.
 
-// allField is Bleve's composite field of all text fields, which a query
-// word without a field searches.
-const allField = "_all"
+// textFields are the analyzed text fields: a query word without a field
+// searches each of them (see anyText). The index keeps no composite field
+// of all three (Bleve's "_all"): it would index every word a second time,
+// a fifth of the work of indexing and of the index's size, for queries
+// that a disjunction over the three fields answers as well.
+var textFields = []string{FieldTitle, FieldBody, FieldComments}
 
 // analyzer returns the Go-aware analyzer.
 var analyzer = sync.OnceValue(func() analysis.Analyzer {
@@ -163,10 +166,7 @@ func wordQuery(m *query.MatchQuery) query.Query {
 			terms[i] = []string{""}
 		}
 	}
-	field := m.FieldVal
-	if field == "" {
-		field = allField
-	}
+	field := m.FieldVal // "" is any text field: see anyText
 	phrase := query.NewMultiPhraseQuery(terms, field)
 	if m.BoostVal != nil {
 		phrase.SetBoost(m.Boost())
@@ -231,14 +231,14 @@ func onTitle(q query.Query, boost float64) query.Query {
 		c.SetBoost(boost)
 		return &c
 	case *query.MultiPhraseQuery:
-		if q.FieldVal != allField {
+		if q.FieldVal != "" {
 			return nil
 		}
 		c := query.NewMultiPhraseQuery(q.Terms, FieldTitle)
 		c.SetBoost(boost)
 		return c
 	case *query.TermQuery:
-		if q.FieldVal != allField {
+		if q.FieldVal != "" {
 			return nil
 		}
 		c := query.NewTermQuery(q.Term)
@@ -263,4 +263,103 @@ func AnalyzePositions(text string) []Term {
 		out = append(out, Term{string(t.Term), t.Position})
 	}
 	return out
+}
+
+// anyText returns q with every query that names no field (a word, a
+// phrase, a wildcard) replaced by the disjunction of its copies on each
+// text field: the item matches if any of its title, body or comments does,
+// and one that matches in several fields scores higher. Queries that name
+// a field are kept as they are. q's own leaves are not changed.
+func anyText(q query.Query) query.Query {
+	switch q := q.(type) {
+	case *query.BooleanQuery:
+		c := *q
+		c.Must, c.Should, c.MustNot, c.Filter = anyTextOrNil(q.Must), anyTextOrNil(q.Should), anyTextOrNil(q.MustNot), anyTextOrNil(q.Filter)
+		return &c
+	case *query.ConjunctionQuery:
+		c := *q
+		c.Conjuncts = make([]query.Query, len(q.Conjuncts))
+		for i, sub := range q.Conjuncts {
+			c.Conjuncts[i] = anyText(sub)
+		}
+		return &c
+	case *query.DisjunctionQuery:
+		c := *q
+		c.Disjuncts = make([]query.Query, len(q.Disjuncts))
+		for i, sub := range q.Disjuncts {
+			c.Disjuncts[i] = anyText(sub)
+		}
+		return &c
+	}
+	if onField(q, "") == nil {
+		return q // it names a field, or is not a text query
+	}
+	alts := make([]query.Query, len(textFields))
+	for i, f := range textFields {
+		alts[i] = onField(q, f)
+	}
+	return query.NewDisjunctionQuery(alts)
+}
+
+func anyTextOrNil(q query.Query) query.Query {
+	if q == nil {
+		return nil
+	}
+	return anyText(q)
+}
+
+// onField returns a copy of the text query q (a leaf of a query string)
+// that searches field, if q names no field; else nil.
+func onField(q query.Query, field string) query.Query {
+	switch q := q.(type) {
+	case *query.MatchQuery:
+		if q.FieldVal == "" {
+			c := *q
+			c.FieldVal = field
+			return &c
+		}
+	case *query.MatchPhraseQuery:
+		if q.FieldVal == "" {
+			c := *q
+			c.FieldVal = field
+			return &c
+		}
+	case *query.MultiPhraseQuery:
+		if q.FieldVal == "" {
+			c := *q
+			c.FieldVal = field
+			return &c
+		}
+	case *query.TermQuery:
+		if q.FieldVal == "" {
+			c := *q
+			c.FieldVal = field
+			return &c
+		}
+	case *query.FuzzyQuery:
+		if q.FieldVal == "" {
+			c := *q
+			c.FieldVal = field
+			return &c
+		}
+	case *query.PrefixQuery:
+		if q.FieldVal == "" {
+			c := *q
+			c.FieldVal = field
+			return &c
+		}
+	case *query.WildcardQuery:
+		if q.FieldVal == "" {
+			c := *q
+			c.FieldVal = field
+			return &c
+		}
+	case *query.RegexpQuery:
+		if q.FieldVal == "" {
+			c := *q
+			c.FieldVal = field
+			return &c
+		}
+	}
+	return nil
 }

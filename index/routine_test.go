@@ -19,6 +19,9 @@ func TestRoutine(t *testing.T) {
 		{KindChange, "cmd/go: check go.work files in workspace mode", []string{"src/cmd/go/internal/modload/init.go", "go.work"}, ""}, // code too
 		{KindChange, "_content/doc/modules: add reference to workspaces in the local development section", []string{"_content/doc/modules/managing-dependencies.md"}, "documentation link or wording fix"},
 		{KindChange, "_content/doc/modules: add retract directive to go.mod reference", []string{"_content/doc/modules/gomod-ref.md"}, ""}, // the reference page, not a reference to it
+		{KindChange, "_content: fix anchors in toolchain.md", []string{"_content/doc/toolchain.md"}, "documentation link or wording fix"},
+		{KindChange, "_content: fix quoting in toolchain.md", []string{"_content/doc/toolchain.md"}, "documentation link or wording fix"},
+		{KindChange, "ref/mod: fix markdown syntax inside embedded HTML", []string{"_content/ref/mod.md"}, "documentation link or wording fix"},
 		{KindChange, "Revert \"_content/blog/workspaces: post\"", []string{"_content/blog/workspaces.md"}, "documentation revert"},
 		{KindChange, "[release-branch.go1.22] Revert \"_content/ref/mod: document vendoring\"", []string{"_content/ref/mod.md"}, "documentation revert"},
 		{KindChange, "Revert \"ssh: add support for banners\"", []string{"ssh/client.go", "ssh/client_test.go"}, ""}, // a revert of code changes behaviour

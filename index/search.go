@@ -238,15 +238,16 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	var q query.Query = qs
 	var title []query.Query
 	for _, l := range leaves(qs) {
 		if t := onTitle(l, titleBoost); t != nil {
 			title = append(title, t)
 		}
 	}
+	qs = anyText(qs)
+	var q query.Query = qs
 	if len(title) > 0 {
-		// The query string searches the combined text; the same words
+		// The query string searches the text fields; the same words
 		// found in the title raise the score.
 		b := bleve.NewBooleanQuery()
 		b.AddMust(qs)
@@ -282,7 +283,7 @@ func (x *Index) searchRequest(req Request) (*bleve.SearchRequest, error) {
 		if err != nil {
 			return nil, err
 		}
-		what = bleve.NewDisjunctionQuery(what, bleve.NewConjunctionQuery(nq, anyOf([]string{FieldPkgTree}, req.NearPackages)))
+		what = bleve.NewDisjunctionQuery(what, bleve.NewConjunctionQuery(anyText(nq), anyOf([]string{FieldPkgTree}, req.NearPackages)))
 	}
 	filters := []query.Query{what}
 	terms := func(field string, values []string) {

@@ -14,6 +14,7 @@ import (
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/index/pkgpath"
 	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -104,7 +105,7 @@ func TestCorpusImport(t *testing.T) {
 	checked := 0
 	err = d.Store.View(func(tx *store.Tx) error {
 		return tx.Since(0, func(rec store.Record) error {
-			if rec.Source != index.SourceGerrit || !strings.HasPrefix(rec.ID, "go-review:crypto/") {
+			if rec.Source != gerrit.Kind || !strings.HasPrefix(rec.ID, "go-review:crypto/") {
 				return nil
 			}
 			it, err := d.Norm.Item(tx, rec)
@@ -216,10 +217,11 @@ func BenchmarkReindexCorpus(b *testing.B) {
 	defer d.Close()
 	items := importFiles(b, d, files)
 	b.ReportAllocs()
+	start := usageNow()
 	for b.Loop() {
 		if _, err := d.Reindex(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(items)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
+	reportItems(b, items, start)
 }

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/internal/jsonl"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
@@ -84,11 +83,20 @@ func (r *ImportResult) Total() int {
 
 // line is one parsed line waiting to be stored.
 type line struct {
-	shape  string
-	source string
-	obj    source.Object
-	raw    []byte
+	kind
+	obj source.Object
+	raw []byte
 }
+
+// kind is the shape of a line and the source it belongs to.
+type kind struct {
+	shape *source.Shape
+	desc  *source.Descriptor
+}
+
+// noShape marks a bad line in Import's list of line shapes. A file has
+// far fewer shapes than this.
+const noShape = 255
 
 // Bounds of one import transaction: a file is stored in transactions of at
 // most this many objects or bytes of raw JSON, so that memory stays flat
@@ -139,22 +147,37 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 	env := d.Norm.env()
 	env.Host = opts.GerritHost
 
-	// First pass: check every line.
-	bad := map[int]bool{}
+	// First pass: check every line, noting its shape (one byte a line, an
+	// index into kinds) so that the second pass need not detect it again.
+	var (
+		kinds  []kind
+		shapes []byte // of line n at n-1; noShape for a bad line
+	)
 	err = jsonl.Each(rs, func(n int, raw []byte) error {
 		if n%1000 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		if _, err := parseLine(reg, raw, opts.Shape, env); err != nil {
+		for len(shapes) < n-1 {
+			shapes = append(shapes, noShape) // lines jsonl.Each skips (blank)
+		}
+		l, err := parseLine(reg, raw, opts.Shape, env, nil)
+		if err != nil {
 			lerr := &LineError{File: name, Line: n, Err: err}
 			if !opts.SkipBad {
 				return lerr
 			}
 			res.Bad = append(res.Bad, lerr)
-			bad[n] = true
+			shapes = append(shapes, noShape)
+			return nil
 		}
+		i := slices.Index(kinds, l.kind)
+		if i < 0 {
+			i = len(kinds)
+			kinds = append(kinds, l.kind)
+		}
+		shapes = append(shapes, byte(i))
 		return nil
 	})
 	var re *jsonl.ReadError
@@ -183,7 +206,7 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 		return err
 	}
 	err = jsonl.Each(rs, func(n int, raw []byte) error {
-		if bad[n] {
+		if n > len(shapes) || shapes[n-1] == noShape {
 			return nil
 		}
 		if n%1000 == 0 {
@@ -191,7 +214,7 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 				return err
 			}
 		}
-		l, err := parseLine(reg, raw, opts.Shape, env)
+		l, err := parseLine(reg, raw, opts.Shape, env, &kinds[shapes[n-1]])
 		if err != nil {
 			// The file changed between the passes.
 			return &LineError{File: name, Line: n, Err: err}
@@ -225,56 +248,71 @@ func storeLines(tx *store.Tx, lines []line, res *ImportResult) error {
 		if l.obj.Comment {
 			ch, err = tx.PutComment(l.obj.ID, l.obj.CommentID, l.raw)
 		} else {
-			ch, err = tx.PutItem(l.obj.ID, l.source, l.raw)
+			ch, err = tx.PutItem(l.obj.ID, l.desc.Kind, l.raw)
 		}
 		if err != nil {
 			return err
 		}
-		c := res.Counts[l.shape]
+		c := res.Counts[l.shape.Name]
 		if c == nil {
 			c = new(Counts)
-			res.Counts[l.shape] = c
+			res.Counts[l.shape.Name] = c
 		}
 		c.Add(ch)
 	}
 	return nil
 }
 
-// parseLine detects (or takes) the shape of raw and checks that it normalizes.
-func parseLine(reg source.Registry, raw []byte, shape string, env source.Env) (line, error) {
+// parseLine detects (or takes) the shape of raw and checks that it
+// normalizes. known, if not nil, is the shape the first pass found.
+//
+// It decodes raw once to detect its shape (unless the shape is known) and
+// once to parse it, and checks that it is valid JSON only when one of
+// those fails, to say where: every decoding checks the whole line anyway.
+func parseLine(reg source.Registry, raw []byte, shape string, env source.Env, known *kind) (line, error) {
 	if raw[0] != '{' {
 		return line{}, errors.New("not a JSON object")
 	}
-	if !json.Valid(raw) {
-		var v any
-		err := json.Unmarshal(raw, &v)
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return line{}, fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, err)
-		}
-		return line{}, fmt.Errorf("invalid JSON: %v", err)
-	}
-	var s *source.Shape
-	var d *source.Descriptor
-	if shape == "" {
+	var k kind
+	switch {
+	case known != nil:
+		k = *known
+	case shape == "":
 		var err error
-		if s, d, err = reg.DetectShape(raw); err != nil {
-			return line{}, err
+		if k.shape, k.desc, err = reg.DetectShape(raw); err != nil {
+			return line{}, invalidJSON(raw, err)
 		}
-	} else if s, d = reg.Shape(shape); s == nil {
-		return line{}, fmt.Errorf("unknown shape %q (want one of %s)", shape, strings.Join(reg.ShapeNames(), ", "))
+	default:
+		if k.shape, k.desc = reg.Shape(shape); k.shape == nil {
+			return line{}, fmt.Errorf("unknown shape %q (want one of %s)", shape, strings.Join(reg.ShapeNames(), ", "))
+		}
 	}
-	obj, err := s.Parse(raw, env)
+	obj, err := k.shape.Parse(raw, env)
 	if err != nil {
-		return line{}, err
+		return line{}, invalidJSON(raw, err)
 	}
 	// The ID is what show, export and the queue take apart later: one
 	// they would refuse ("evil/..#1" from a forged repository URL) must
 	// not get into the store.
-	if _, err := index.ParseID(obj.ID); err != nil {
-		return line{}, fmt.Errorf("%s: %w", s.Name, err)
+	if _, err := reg.ParseID(obj.ID); err != nil {
+		return line{}, fmt.Errorf("%s: %w", k.shape.Name, err)
 	}
-	return line{shape: s.Name, source: d.Kind, obj: obj}, nil
+	return line{kind: k, obj: obj}, nil
+}
+
+// invalidJSON returns an error saying where raw is not valid JSON, if it is
+// not, or else err, the reason decoding it failed.
+func invalidJSON(raw []byte, err error) error {
+	if json.Valid(raw) {
+		return err
+	}
+	var v any
+	err = json.Unmarshal(raw, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, err)
+	}
+	return fmt.Errorf("invalid JSON: %v", err)
 }
 
 // Export writes the store's raw objects as JSON Lines to w, in the order they

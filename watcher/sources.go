@@ -12,7 +12,8 @@ import (
 // Sources lists every kind of source reciprocal knows, in the order they
 // are synced. Adding a source is a package with a source.Descriptor and
 // one line here: the configuration (its Config section), sync, the
-// normalizer, import and export then know it.
+// normalizer, item IDs (show, import), topics, import and export then
+// know it.
 var Sources = source.Registry{
 	github.Descriptor,
 	gerrit.Descriptor,

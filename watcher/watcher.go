@@ -40,6 +40,10 @@ func (n *Normalizer) sources() source.Registry {
 
 func (n *Normalizer) env() source.Env { return source.Env{Hosts: n.Hosts} }
 
+// Links derives the links of a stored record for package topic, by its
+// source's descriptor (a topic.Linker).
+func (n *Normalizer) Links(rec store.Record) ([]topic.Link, error) { return n.sources().Links(rec) }
+
 // Item normalizes the stored record rec, reading its comments from tx.
 // A record its source cannot normalize is reported as a *NormalizeError.
 func (n *Normalizer) Item(tx *store.Tx, rec store.Record) (index.Item, error) {

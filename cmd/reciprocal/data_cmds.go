@@ -192,7 +192,7 @@ themselves.`,
 			if q, err := d.Quarantine(); err != nil {
 				return err
 			} else if len(q) > 0 {
-				fmt.Fprintf(a.stdout, "%d stored records cannot be normalized and are quarantined: see reciprocal status\n", len(q))
+				fmt.Fprintf(a.stdout, "%s: see reciprocal status\n", quarantineCount(len(q), "are quarantined", "is quarantined"))
 			}
 			return nil
 		},

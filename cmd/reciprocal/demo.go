@@ -18,9 +18,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reciprocal-access/reciprocal"
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/notify/note"
 	"github.com/reciprocal-access/reciprocal/notify/smtptest"
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -348,7 +348,7 @@ lookback = "14d"
 	// those of Go's Gerrit.
 	d.a.srcOpts.build = source.BuildOptions{
 		Anonymous: true,
-		Clients:   map[string]*http.Client{index.SourceGerrit: d.gerrit.Client()},
+		Clients:   map[string]*http.Client{gerrit.Kind: d.gerrit.Client()},
 	}
 	d.a.srcOpts.links = map[string]string{"go-review": "https://go-review.googlesource.com"}
 	return nil

@@ -104,7 +104,7 @@ func (a *app) fail(cmd *cobra.Command, err error) int {
 	if errors.As(err, &se) {
 		return se.code
 	}
-	fmt.Fprintf(stderr, "reciprocal: %v\n", err)
+	fmt.Fprintf(stderr, "reciprocal: %s\n", uniqueLines(err.Error()))
 	var h hinted
 	if errors.As(err, &h) && h.Hint() != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
@@ -112,6 +112,22 @@ func (a *app) fail(cmd *cobra.Command, err error) int {
 		fmt.Fprintf(stderr, "hint: %s\n", hint)
 	}
 	return exitFail
+}
+
+// uniqueLines drops the repeated lines of a message: steps of one command
+// that fail on the same cause (every step of a sync on a damaged store)
+// join the same error several times, and once is enough to read.
+func uniqueLines(msg string) string {
+	lines := strings.Split(msg, "\n")
+	seen := make(map[string]bool, len(lines))
+	out := lines[:0]
+	for _, l := range lines {
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // setupLogging sends slog's structured lines to stderr: long operations
@@ -211,6 +227,8 @@ func hintFor(err error) string {
 	switch {
 	case errors.Is(err, store.ErrDamaged):
 		return "export what can still be read with 'reciprocal export -o salvage.jsonl', then start a new data directory from it: 'reciprocal --data NEWDIR import --skip-bad salvage.jsonl' (the next sync fetches again what was lost)"
+	case errors.Is(err, store.ErrReadOnly):
+		return "search, show, export, status and the other reads work on it; to sync, match or change the queue, copy it to a writable place (cp -a DIR NEWDIR) and use --data NEWDIR"
 	case errors.Is(err, index.ErrDamaged), errors.Is(err, index.ErrMissing):
 		return "the index is derived from the store: 'reciprocal reindex' rebuilds it and loses nothing"
 	}

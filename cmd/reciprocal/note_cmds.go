@@ -79,8 +79,15 @@ one draft (with --client when several clients are concerned).`,
 	return c
 }
 
-// writeDrafts prints drafts, or writes the one draft to out.
+// writeDrafts prints drafts, or writes the one draft to out. A draft
+// without recipients (the profile has no contacts) is written all the
+// same, with a warning: send refuses it until its To line is filled in.
 func (a *app) writeDrafts(drafts []note.Draft, out string) error {
+	for _, d := range drafts {
+		if len(d.To) == 0 && len(d.Cc) == 0 {
+			fmt.Fprintf(a.stderr, "warning: %s has no contacts in its profile: fill in the To line of its draft before sending it\n", d.Client)
+		}
+	}
 	if out == "" {
 		for i, d := range drafts {
 			if i > 0 {

@@ -172,7 +172,7 @@ cherry-picks, the vulnerability entry). --raw prints the JSON as stored.`,
   reciprocal show --raw GO-2024-2428`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := index.ParseID(args[0]); err != nil {
+			if _, err := watcher.Sources.ParseID(args[0]); err != nil {
 				return &usageError{err}
 			}
 			d, err := a.openData(false)
@@ -188,7 +188,7 @@ cherry-picks, the vulnerability entry). --raw prints the JSON as stored.`,
 			if errors.As(err, &ne) && raw {
 				err = nil // the stored JSON is what was asked for
 			} else if errors.As(err, &ne) {
-				return withHint(fmt.Errorf("show: %w", err), "the record is quarantined (see 'reciprocal status'); 'reciprocal show --raw "+args[0]+"' prints its stored JSON")
+				return withHint(fmt.Errorf("show: %w", err), "the stored record cannot be normalized: indexing quarantines it ('reciprocal status' lists the quarantine); 'reciprocal show --raw "+args[0]+"' prints its stored JSON")
 			}
 			if err != nil {
 				return err

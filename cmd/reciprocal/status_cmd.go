@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -88,6 +91,16 @@ func (a *app) status(check bool) (*report.Status, error) {
 	if err == nil && damage != nil {
 		st.Attention = append(st.Attention, damage.Error()+": "+hintFor(damage))
 	}
+	if err == nil && check {
+		// The index too: a read-only open does not read the pages a
+		// writer needs (the freelist), so damage there would surface
+		// only at the next sync.
+		if _, serr := os.Stat(d.IndexPath()); serr == nil {
+			if ierr := index.Check(d.IndexPath()); ierr != nil && !slices.ContainsFunc(st.Attention, func(s string) bool { return strings.HasPrefix(s, index.ErrDamaged.Error()) }) {
+				st.Attention = append(st.Attention, ierr.Error())
+			}
+		}
+	}
 	return st, err
 }
 
@@ -137,7 +150,7 @@ func (a *app) printStatus(rep *report.Status) {
 		fmt.Fprintf(w, "index: %d items, %s\n", rep.Indexed, bytesize(rep.IndexBytes))
 	}
 	if len(rep.Quarantine) > 0 {
-		fmt.Fprintf(w, "quarantine: %d stored records cannot be normalized:\n", len(rep.Quarantine))
+		fmt.Fprintf(w, "quarantine: %s:\n", quarantineCount(len(rep.Quarantine), "", ""))
 		for _, q := range rep.Quarantine {
 			fmt.Fprintf(w, "  %s (seq %d): %s\n", oneLine(q.ID), q.Seq, oneLine(q.Err))
 		}
@@ -218,4 +231,19 @@ func writerNote(pid int) string {
 		return " (a reciprocal is writing and indexes them)"
 	}
 	return ""
+}
+
+// quarantineCount says how many stored records cannot be normalized
+// ("1 stored record cannot be normalized"), followed by many or one, as
+// the count asks.
+func quarantineCount(n int, many, one string) string {
+	s := fmt.Sprintf("%d stored records cannot be normalized", n)
+	tail := many
+	if n == 1 {
+		s, tail = "1 stored record cannot be normalized", one
+	}
+	if tail != "" {
+		s += " and " + tail
+	}
+	return s
 }

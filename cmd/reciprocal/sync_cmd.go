@@ -120,6 +120,9 @@ func syncFailure(results []watcher.SourceResult, err error) error {
 			}
 		}
 		hint := "the other sources were synced; run 'reciprocal sync' again later, or 'reciprocal status' to see when each last worked"
+		if len(failed) == len(results) {
+			hint = "no source was synced: check the network and the sources' URLs in the configuration, then run 'reciprocal sync' again ('reciprocal status' shows when each last worked)"
+		}
 		if interrupted {
 			hint = "then the sync was interrupted; the next sync continues where each source stopped"
 		}

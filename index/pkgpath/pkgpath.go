@@ -585,3 +585,35 @@ func isCommand(p string) bool {
 	}
 	return true
 }
+
+// TestSupport reports whether p is, by the Go convention, a package that
+// supports tests of another: named "test" (golang.org/x/crypto/ssh/test), or
+// the name of a package it is under or of a standard library package
+// followed by "test" (net/http/httptest, testing/iotest, testing/fstest,
+// log/slog/slogtest, golang.org/x/net/nettest). Programs do not import
+// them; their tests do.
+func TestSupport(p string) bool {
+	dir, last := path.Split(p)
+	if dir == "" {
+		return false
+	}
+	if last == "test" {
+		return true
+	}
+	name, ok := strings.CutSuffix(last, "test")
+	if !ok || name == "" {
+		return false
+	}
+	for _, a := range strings.Split(strings.TrimSuffix(dir, "/"), "/") {
+		if a == name {
+			return true
+		}
+	}
+	pkgs, _ := std()
+	for s := range pkgs {
+		if path.Base(s) == name {
+			return true
+		}
+	}
+	return false
+}

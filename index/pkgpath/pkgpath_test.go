@@ -249,3 +249,24 @@ See net/http/httptest.NewServer.`
 		t.Errorf("InText:\n got %q\nwant %q", got, want)
 	}
 }
+
+func TestTestSupport(t *testing.T) {
+	for p, want := range map[string]bool{
+		"net/http/httptest":            true,
+		"testing/iotest":               true,
+		"testing/fstest":               true,
+		"log/slog/slogtest":            true,
+		"crypto/internal/cryptotest":   true,
+		"golang.org/x/net/nettest":     true,
+		"golang.org/x/crypto/ssh/test": true,
+		"net/http":                     false,
+		"testing":                      false,
+		"test":                         false,
+		"github.com/google/go-attestation/attest": false, // "at" names no package
+		"golang.org/x/build/cmd/gomote":           false,
+	} {
+		if got := pkgpath.TestSupport(p); got != want {
+			t.Errorf("TestSupport(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

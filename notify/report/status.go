@@ -164,7 +164,11 @@ func (e *Env) indexStatus(rep *Status) error {
 		return err
 	}
 	if len(rep.Quarantine) > 0 {
-		rep.Attention = append(rep.Attention, fmt.Sprintf("%d stored records cannot be normalized and are not indexed (listed above); an upgrade or a later sync of the item may fix them", len(rep.Quarantine)))
+		what := fmt.Sprintf("%d stored records cannot be normalized and are not indexed (listed above); an upgrade or a later sync of the items may fix them", len(rep.Quarantine))
+		if len(rep.Quarantine) == 1 {
+			what = "1 stored record cannot be normalized and is not indexed (listed above); an upgrade or a later sync of the item may fix it"
+		}
+		rep.Attention = append(rep.Attention, what)
 	}
 	if d.Index == nil { // opened here, so that a damaged index is reported
 		err = d.OpenIndex(true)

@@ -29,7 +29,7 @@ func TestNormalize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if it.ID != "GHSA-7x2m-q9vp-4c3r" || it.Source != index.SourceAdvisories || it.Kind != index.KindVuln || it.Repo != "example-labs/tlsproxy" {
+	if it.ID != "GHSA-7x2m-q9vp-4c3r" || it.Source != advisories.Kind || it.Kind != index.KindVuln || it.Repo != "example-labs/tlsproxy" {
 		t.Errorf("item %+v", it)
 	}
 	if !it.Created.Equal(time.Date(2026, 6, 10, 14, 0, 0, 0, time.UTC)) || it.State != index.StatePublished {
@@ -45,8 +45,8 @@ func TestNormalize(t *testing.T) {
 	if !strings.Contains(it.Body, "github.com/example-labs/tlsproxy: Listener.Accept") {
 		t.Errorf("body %q", it.Body)
 	}
-	if _, err := index.ParseID(it.ID); err != nil {
-		t.Errorf("ParseID: %v", err)
+	if !advisories.ValidID(it.ID) {
+		t.Errorf("ID %q is not a GHSA ID", it.ID)
 	}
 	withdrawn := strings.Replace(lines(t)[1], `"withdrawn_at":null`, `"withdrawn_at":"2025-03-01T00:00:00Z"`, 1)
 	if it, err := advisories.Normalize([]byte(withdrawn)); err != nil || it.State != index.StateWithdrawn {
@@ -107,7 +107,7 @@ func TestSyncIncremental(t *testing.T) {
 	}
 	st.View(func(tx *store.Tx) error {
 		rec, ok, err := tx.Item("GHSA-7x2m-q9vp-4c3r")
-		if !ok || err != nil || string(rec.Raw) != amended || rec.Source != index.SourceAdvisories {
+		if !ok || err != nil || string(rec.Raw) != amended || rec.Source != advisories.Kind {
 			t.Errorf("stored %s, %v, %v", rec.Raw, ok, err)
 		}
 		return nil

@@ -6,14 +6,22 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 )
 
+// Kind names the source: the Source of its stored records and items, the
+// value of 'sync --source'.
+const Kind = "advisories"
+
 // Descriptor is the advisories source as the rest of reciprocal sees it.
 var Descriptor = &source.Descriptor{
-	Kind:      index.SourceAdvisories,
+	Kind:      Kind,
 	Section:   "[[advisories]]",
 	Objects:   "GitHub security advisory",
 	Config:    section.Section(),
 	Build:     build,
 	Normalize: func(rec source.Record, _ source.Env) (index.Item, error) { return Normalize(rec.Raw) },
+	IDForm:    "GHSA-xxxx-xxxx-xxxx (advisory)",
+	ParseID: func(id string) (source.ParsedID, bool) {
+		return source.ParsedID{}, ValidID(id)
+	},
 	Shapes: []source.Shape{{
 		Name:   ShapeAdvisory,
 		Detect: func(m source.Members) bool { return m.IsString("ghsa_id") && m.Has("html_url") },
@@ -29,6 +37,6 @@ var Descriptor = &source.Descriptor{
 const ShapeAdvisory = "advisories"
 
 func build(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, error) {
-	o := source.OptionsFor(opts, index.SourceAdvisories, WithHTTPClient, WithToken(""))
+	o := source.OptionsFor(opts, Kind, WithHTTPClient, WithToken(""))
 	return source.BuildEach(Configured(cfg), func(c Config) (*Source, error) { return NewSource(c, o...) })
 }

@@ -25,13 +25,28 @@ func Parse(raw []byte) (*gh.SecurityAdvisory, error) {
 	if a.GetGHSAID() == "" {
 		return nil, errors.New("advisories: advisory has no ghsa_id")
 	}
-	if _, err := index.ParseID(a.GetGHSAID()); err != nil {
-		return nil, fmt.Errorf("advisories: %w", err)
+	if !ValidID(a.GetGHSAID()) {
+		return nil, fmt.Errorf("advisories: bad item ID %q: want GHSA-xxxx-xxxx-xxxx", a.GetGHSAID())
 	}
 	if a.UpdatedAt == nil {
 		return nil, fmt.Errorf("advisories: %s: no updated_at", a.GetGHSAID())
 	}
 	return &a, nil
+}
+
+// ValidID reports whether id is a GHSA ID, GHSA-xxxx-xxxx-xxxx in lower
+// case letters and digits: the item ID of an advisory.
+func ValidID(id string) bool {
+	parts := strings.Split(id, "-")
+	if len(parts) != 4 || parts[0] != "GHSA" {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if len(p) != 4 || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // RepoOf returns the repository (owner/name) an advisory belongs to, from
@@ -59,7 +74,7 @@ func Normalize(raw []byte) (index.Item, error) {
 	}
 	it := index.Item{
 		ID:      a.GetGHSAID(),
-		Source:  index.SourceAdvisories,
+		Source:  Kind,
 		Kind:    index.KindVuln,
 		Repo:    RepoOf(a),
 		Title:   a.GetSummary(),

@@ -43,9 +43,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -195,7 +195,7 @@ pages:
 		// Oldest first, so that the store's modification order follows
 		// the advisories' own.
 		for i := len(got) - 1; i >= 0; i-- {
-			ch, err := tx.PutItem(got[i].id, index.SourceAdvisories, got[i].raw)
+			ch, err := tx.PutItem(got[i].id, Kind, got[i].raw)
 			if err != nil {
 				return err
 			}
@@ -234,12 +234,12 @@ func (s *Source) rate(stats *source.Stats, h http.Header) {
 	}
 }
 
-var nextLink = regexp.MustCompile(`<([^>]+)>;\s*rel="next"`)
+var nextLink = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<([^>]+)>;\s*rel="next"`) })
 
 // nextPage returns the next page's URL from a Link header, or "". A link to
 // another host than the API's is refused: the token goes nowhere else.
 func (s *Source) nextPage(link string) (string, error) {
-	m := nextLink.FindStringSubmatch(link)
+	m := nextLink().FindStringSubmatch(link)
 	if m == nil {
 		return "", nil
 	}

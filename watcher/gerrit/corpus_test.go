@@ -13,8 +13,8 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
-	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
+	"github.com/reciprocal-access/reciprocal/watcher/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -59,7 +59,7 @@ func TestCorpusSync(t *testing.T) {
 	last := make(map[string]corpusChange) // by item ID; the later line wins
 	perProject := make(map[string]int)
 	for _, c := range lines {
-		id := index.GerritID(gerritURL, c.project, c.number)
+		id := gerrit.ID(gerritURL, c.project, c.number)
 		if _, dup := last[id]; !dup {
 			perProject[c.project]++
 		}
@@ -72,15 +72,7 @@ func TestCorpusSync(t *testing.T) {
 	slices.Sort(projects)
 
 	e := newEnv(t, gerrit.DefaultPageSize, projects...)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := e.srv.AddJSONL(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := sourcetest.AddFile(t, e.srv, path)
 	if n != len(lines) || e.srv.Len() != len(last) {
 		t.Fatalf("fake read %d lines and holds %d changes; the file has %d lines, %d distinct changes", n, e.srv.Len(), len(lines), len(last))
 	}

@@ -10,13 +10,17 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 )
 
+// Kind names the source: the Source of its stored records and items, the
+// value of 'sync --source'.
+const Kind = "gerrit"
+
 // Descriptor describes Gerrit servers as a source: one Source per
 // [[gerrit]] entry, changes as items. Item IDs carry the host label of
 // their server (go-review:crypto/815480), and a ChangeInfo does not name
 // its server: links are made from the configured URL of the label, else
 // from https://LABEL.googlesource.com, where Go's hosts are.
 var Descriptor = &source.Descriptor{
-	Kind:    index.SourceGerrit,
+	Kind:    Kind,
 	Section: "[[gerrit]]",
 	Objects: "Gerrit change",
 	Config:  section.Section(),
@@ -24,7 +28,7 @@ var Descriptor = &source.Descriptor{
 	Hosts: func(cfg *configs.Config) map[string]string {
 		m := map[string]string{}
 		for _, g := range Configured(cfg) {
-			m[index.GerritHostLabel(g.URL)] = g.URL
+			m[HostLabel(g.URL)] = g.URL
 		}
 		return m
 	},
@@ -39,15 +43,18 @@ var Descriptor = &source.Descriptor{
 		}
 		return it, err
 	},
+	IDForm:  "host:project/N (Gerrit)",
+	ParseID: parseID,
+	Links:   links,
 	Shapes: []source.Shape{{
 		Name:   ShapeChange,
 		Detect: func(m source.Members) bool { return m.Has("_number", "change_id") },
 		Parse: func(raw []byte, env source.Env) (source.Object, error) {
 			host := env.Host
 			if host == "" {
-				host = index.DefaultGerritHost
+				host = DefaultHostLabel
 			}
-			it, err := Normalize(BaseURL(env, index.GerritHostLabel(host)), raw)
+			it, err := Normalize(BaseURL(env, HostLabel(host)), raw)
 			return source.Object{ID: it.ID}, err
 		},
 	}},
@@ -69,6 +76,6 @@ func BaseURL(env source.Env, label string) string {
 }
 
 func build(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, error) {
-	o := source.OptionsFor(opts, index.SourceGerrit, WithHTTPClient)
+	o := source.OptionsFor(opts, Kind, WithHTTPClient)
 	return source.BuildEach(Configured(cfg), func(c Config) (*Source, error) { return NewSource(c, o...) })
 }

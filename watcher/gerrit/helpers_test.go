@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit/gerrittest"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
-	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
+	"github.com/reciprocal-access/reciprocal/watcher/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -136,7 +135,7 @@ func (e *env) checkStored(project string, numbers ...int) {
 			if !ok {
 				e.t.Fatalf("fake has no %s/%d", project, n)
 			}
-			id := index.GerritID(gerritURL, project, n)
+			id := gerrit.ID(gerritURL, project, n)
 			rec, ok, err := tx.Item(id)
 			if err != nil || !ok {
 				e.t.Errorf("%s: not stored (%v)", id, err)

@@ -104,8 +104,8 @@ func Normalize(baseURL string, raw []byte) (index.Item, error) {
 		return index.Item{}, err
 	}
 	it := index.Item{
-		ID:      index.GerritID(baseURL, c.Project, c.Number),
-		Source:  index.SourceGerrit,
+		ID:      ID(baseURL, c.Project, c.Number),
+		Source:  Kind,
 		Repo:    c.Project,
 		Number:  c.Number,
 		Kind:    index.KindChange,

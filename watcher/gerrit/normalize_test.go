@@ -18,7 +18,7 @@ func TestNormalizeChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if it.ID != "go-review:crypto/569876" || it.Source != index.SourceGerrit || it.Kind != index.KindChange {
+	if it.ID != "go-review:crypto/569876" || it.Source != Kind || it.Kind != index.KindChange {
 		t.Errorf("ID, source, kind = %s, %s, %s", it.ID, it.Source, it.Kind)
 	}
 	if it.State != index.StateMerged {

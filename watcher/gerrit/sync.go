@@ -94,7 +94,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -158,12 +158,10 @@ func WithOverlap(d time.Duration) Option { return func(s *Source) { s.overlap = 
 // NewSource returns the Source of the Gerrit server and projects cfg
 // describes. An empty URL means Go's Gerrit.
 func NewSource(cfg Config, opts ...Option) (*Source, error) {
-	if cfg.URL == "" {
-		cfg.URL = DefaultURL
-	}
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("gerrit: url %q: want an http or https URL, like %s", cfg.URL, DefaultURL)
+	configs.SetDefault(&cfg.URL, DefaultURL)
+	base, err := source.ServerURL(Kind, cfg.URL, DefaultURL)
+	if err != nil {
+		return nil, err
 	}
 	if len(cfg.Projects) == 0 {
 		return nil, fmt.Errorf("gerrit %s: list at least one project, like projects = [\"go\"]", cfg.URL)
@@ -178,8 +176,8 @@ func NewSource(cfg Config, opts ...Option) (*Source, error) {
 	}
 	s := &Source{
 		cfg:      cfg,
-		base:     strings.TrimSuffix(cfg.URL, "/"),
-		label:    index.GerritHostLabel(cfg.URL),
+		base:     base,
+		label:    HostLabel(cfg.URL),
 		client:   http.DefaultClient,
 		pageSize: DefaultPageSize,
 		overlap:  DefaultOverlap,
@@ -501,7 +499,7 @@ func (s *Source) parsePage(resp *fetch.Response) (page, error) {
 			b = buf.Bytes()
 		}
 		p.changes[i] = listedChange{
-			id:      index.GerritID(s.base, v.Project, v.Number),
+			id:      ID(s.base, v.Project, v.Number),
 			updated: v.Updated.Time,
 			raw:     b,
 		}
@@ -571,7 +569,7 @@ func (r *run) commit(name string, changes []listedChange, cur Cursor) error {
 	}
 	err = r.st.Update(func(tx *store.Tx) error {
 		for _, c := range changes {
-			ch, err := tx.PutItem(c.id, index.SourceGerrit, c.raw)
+			ch, err := tx.PutItem(c.id, Kind, c.raw)
 			if err != nil {
 				return err
 			}
@@ -600,7 +598,7 @@ func (r *run) unchanged(name string, changes []listedChange, cv []byte) (bool, e
 			if err != nil {
 				return err
 			}
-			if !ok || rec.Source != index.SourceGerrit || !bytes.Equal(rec.Raw, c.raw) {
+			if !ok || rec.Source != Kind || !bytes.Equal(rec.Raw, c.raw) {
 				same = false
 				return nil
 			}

@@ -167,7 +167,7 @@ func TestIncremental(t *testing.T) {
 			t.Errorf("%s: state %q, want %q", id, it.State, want)
 		}
 	}
-	res, err := e.data.Index.Search(context.Background(), index.Request{States: []string{index.StateMerged}, Sources: []string{index.SourceGerrit}})
+	res, err := e.data.Index.Search(context.Background(), index.Request{States: []string{index.StateMerged}, Sources: []string{gerrit.Kind}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
-	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
+	"github.com/reciprocal-access/reciprocal/watcher/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
 
@@ -19,16 +19,10 @@ var corpusIssues = filepath.Join("..", "..", "..", "shared", "corpus", "issues.j
 // file has. It reports false if the corpus is absent.
 func serveCorpus(tb testing.TB, srv *githubtest.Server) (int, bool) {
 	tb.Helper()
-	f, err := os.Open(corpusIssues)
-	if err != nil {
+	if _, err := os.Stat(corpusIssues); err != nil {
 		return 0, false
 	}
-	defer f.Close()
-	n, err := srv.AddJSONL(f)
-	if err != nil {
-		tb.Fatalf("%s: %v", corpusIssues, err)
-	}
-	return n, true
+	return sourcetest.AddFile(tb, srv, corpusIssues), true
 }
 
 func TestSyncCorpus(t *testing.T) {

@@ -6,17 +6,24 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 )
 
+// Kind names the source: the Source of its stored records and items, the
+// value of 'sync --source'.
+const Kind = "github"
+
 // Descriptor describes GitHub repositories as a source: one Source per
 // [[github]] entry; issues and pull requests are items and their comments
 // are stored beside them.
 var Descriptor = &source.Descriptor{
-	Kind:      index.SourceGitHub,
+	Kind:      Kind,
 	Section:   "[[github]]",
 	Objects:   "a GitHub issue or comment",
 	Config:    section.Section(),
 	Build:     build,
 	Normalize: func(rec source.Record, _ source.Env) (index.Item, error) { return Normalize(rec.Raw, rec.Comments) },
 	Comments:  true,
+	IDForm:    "owner/repo#N (GitHub)",
+	ParseID:   parseID,
+	Links:     links,
 	Shapes: []source.Shape{
 		{
 			Name:   ShapeIssue,
@@ -48,6 +55,6 @@ const (
 )
 
 func build(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, error) {
-	o := source.OptionsFor(opts, index.SourceGitHub, WithHTTPClient, WithToken(""))
+	o := source.OptionsFor(opts, Kind, WithHTTPClient, WithToken(""))
 	return source.BuildEach(Configured(cfg), func(c Config) (*Source, error) { return NewSource(c, o...) })
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/reciprocal-access/reciprocal/watcher/github"
 	"github.com/reciprocal-access/reciprocal/watcher/github/githubtest"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
-	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
+	"github.com/reciprocal-access/reciprocal/watcher/sourcetest"
 )
 
 const repo = "golang/go"

@@ -140,7 +140,7 @@ func Normalize(raw []byte, comments [][]byte) (index.Item, error) {
 	}
 	it := index.Item{
 		ID:       index.GitHubID(repo, is.Number),
-		Source:   index.SourceGitHub,
+		Source:   Kind,
 		Repo:     repo,
 		Number:   is.Number,
 		Kind:     index.KindIssue,

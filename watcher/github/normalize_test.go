@@ -39,7 +39,7 @@ func TestNormalizeProposal(t *testing.T) {
 		}
 	}
 	check("ID", it.ID, "golang/go#60105")
-	check("Source", it.Source, index.SourceGitHub)
+	check("Source", it.Source, Kind)
 	check("Repo", it.Repo, "golang/go")
 	check("Kind", it.Kind, index.KindProposal)
 	check("State", it.State, index.StateClosed)

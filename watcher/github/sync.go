@@ -435,7 +435,7 @@ func (r *run) commit(listing, name string, raws []json.RawMessage, entries []ent
 	err = r.st.Update(func(tx *store.Tx) error {
 		for i, e := range entries {
 			if listing == ListIssues {
-				ch, err := tx.PutItem(e.itemID, index.SourceGitHub, raws[i])
+				ch, err := tx.PutItem(e.itemID, Kind, raws[i])
 				if err != nil {
 					return err
 				}
@@ -560,7 +560,8 @@ func (r *run) fetch(ctx context.Context, path, etag string) (page, error) {
 				return p, &requestError{url: p.url, msg: fmt.Sprintf("%s (gave up after %d attempts)", f.msg, tries), err: err}
 			}
 			d := fetch.Backoff(tries)
-			slog.Warn("github: request failed, retrying", "source", r.s.Name(), "url", p.url, "err", f.msg, "attempt", tries, "backoff", d)
+			// Logged, not warned about: see fetch.Getter.Get.
+			slog.Info("github: request failed, retrying", "source", r.s.Name(), "url", p.url, "err", f.msg, "attempt", tries, "backoff", d)
 			if err := r.s.sleep(ctx, d); err != nil {
 				return p, err
 			}

@@ -59,7 +59,7 @@ func Preview(ctx context.Context, ix *index.Index, c *configs.Concern, n int) (*
 
 // fingerprintVersion changes when the matching rules change in a way that
 // calls for evaluating every concern again.
-const fingerprintVersion = 4
+const fingerprintVersion = 6
 
 // Fingerprint returns a hash of what decides which items c matches: its
 // packages, query, kinds and whether it wants routine changes. When it changes, the concern is evaluated over
@@ -91,6 +91,8 @@ type concernEval struct {
 	// fileWords are the query's words that name a file ("go.work",
 	// "vendor/modules.txt"): base name → the word's analyzed terms.
 	fileWords map[string][]string
+	// pkgs are the concern's packages with their mirrors (withMirrors).
+	pkgs []string
 	// plainTerms are the terms of the query's one-token words ("vendor"),
 	// not also of a word of several ("-mod=vendor").
 	plainTerms map[string]bool
@@ -106,7 +108,7 @@ func (ce *concernEval) request(ix *index.Index) index.Request {
 }
 
 func newConcernEval(p *configs.Profile, c *configs.Concern) *concernEval {
-	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(wordsOf(c)), fileWords: fileWords(c.Query), plainTerms: plainTerms(c.Query)}
+	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(wordsOf(c)), fileWords: fileWords(c.Query), plainTerms: plainTerms(c.Query), pkgs: withMirrors(c.Packages)}
 }
 
 func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.ID }
@@ -115,13 +117,14 @@ func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.
 // routine changes (index.Routine) are left out unless the concern asks
 // for them, and so are third-party vulnerabilities for a concern without
 // packages, changes whose only words found name the change's own files
-// (ownFilesOnly) and items whose title has the words only inside names
-// (onlyInNames).
+// (ownFilesOnly), items whose title has the words only inside names
+// (onlyInNames) and items whose only packages of the concern's support
+// tests (onlyTestSupport).
 func (ce *concernEval) keep(h *index.Hit) bool {
 	if h.Routine != "" && !ce.concern.Routine {
 		return false
 	}
-	if ce.ownFilesOnly(h) || ce.onlyInNames(h) {
+	if ce.ownFilesOnly(h) || ce.onlyInNames(h) || ce.onlyTestSupport(h) {
 		return false
 	}
 	if h.Kind == index.KindVuln && len(ce.concern.Packages) == 0 && !goOwn(h) {
@@ -160,6 +163,30 @@ func (ce *concernEval) ownFilesOnly(h *index.Hit) bool {
 		}
 	}
 	return true
+}
+
+// onlyTestSupport reports whether the packages of h that are the concern's
+// (or under them) all support tests, by the Go convention
+// (pkgpath.TestSupport: net/http/httptest, testing/iotest): programs do not
+// import them, so a change there does not reach what a client runs. A
+// concern that names such a package itself covers it.
+func (ce *concernEval) onlyTestSupport(h *index.Hit) bool {
+	if len(ce.concern.Packages) == 0 {
+		return false
+	}
+	within := false
+	for _, p := range h.Packages {
+		for _, cp := range ce.pkgs {
+			if !pkgpath.Within(p, cp) {
+				continue
+			}
+			if p == cp || !pkgpath.TestSupport(p) {
+				return false
+			}
+			within = true
+		}
+	}
+	return within
 }
 
 // onlyInNames reports whether a concern without packages, which has only
@@ -247,7 +274,7 @@ func goOwn(h *index.Hit) bool {
 // reasons says why hit matched the concern.
 func (ce *concernEval) reasons(h *index.Hit) queue.Reasons {
 	var r queue.Reasons
-	for _, cp := range withMirrors(ce.concern.Packages) {
+	for _, cp := range ce.pkgs {
 		for _, p := range h.Packages {
 			if pkgpath.Within(p, cp) {
 				r.Packages = append(r.Packages, cp)

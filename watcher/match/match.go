@@ -711,7 +711,7 @@ func (r *runner) link(tx *store.Tx, recs []store.Record, through uint64) error {
 			todo = append(todo, rec)
 		}
 	}
-	merges, err := topic.Record(tx, todo)
+	merges, err := topic.Record(tx, todo, r.d.Norm.Links)
 	if err != nil {
 		return err
 	}

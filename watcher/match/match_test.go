@@ -596,3 +596,45 @@ query   = "go.work vendoring"
 		}
 	}
 }
+
+// A package that supports tests (httptest) is not what a concern about the
+// package above it means, unless the concern names it.
+func TestTestSupportPackages(t *testing.T) {
+	f := newFixture(t, `
+id   = "gate"
+name = "GateLine"
+tier = "gold"
+
+[[concern]]
+id       = "proxy"
+summary  = "Their reverse proxy is built on net/http."
+told     = 2023-08-30
+packages = ["net/http"]
+
+[[concern]]
+id       = "tests"
+summary  = "Their test suites use httptest servers."
+told     = 2023-08-30
+packages = ["net/http/httptest"]
+`)
+	f.load(
+		change{N: 1, Subject: "net/http/httptest: ResponseRecorder.WriteHeader panics on invalid codes", Files: []string{"src/net/http/httptest/recorder.go"}, Updated: daysAgo(1)}.String(),
+		change{N: 2, Subject: "net/http: reject invalid header field names", Files: []string{"src/net/http/transport.go"}, Updated: daysAgo(1)}.String(),
+		change{N: 3, Subject: "net/http, net/http/httptest: serve HTTP/2 in tests", Files: []string{"src/net/http/server.go", "src/net/http/httptest/server.go"}, Updated: daysAgo(1)}.String(),
+	)
+	f.run()
+	for _, tc := range []struct {
+		concern, item string
+		match         bool
+	}{
+		{"proxy", "go-review:go/1", false},
+		{"proxy", "go-review:go/2", true},
+		{"proxy", "go-review:go/3", true}, // net/http too
+		{"tests", "go-review:go/1", true},
+		{"tests", "go-review:go/3", true},
+	} {
+		if got := f.prompt("gate", tc.concern, tc.item) != nil; got != tc.match {
+			t.Errorf("%s matches %s: %v, want %v", tc.concern, tc.item, got, tc.match)
+		}
+	}
+}

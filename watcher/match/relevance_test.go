@@ -29,7 +29,7 @@ var relevanceDir = filepath.Join("..", "..", "..", "shared", "relevance")
 // README's relevance figures); a change that drops below them is a
 // regression.
 const (
-	floorPrecision        = 0.97
+	floorPrecision        = 0.98
 	floorRecall           = 0.96
 	floorConcernPrecision = 0.85
 )

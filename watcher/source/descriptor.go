@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher/store"
+	"github.com/reciprocal-access/reciprocal/watcher/topic"
 )
 
 // A Descriptor is everything the rest of reciprocal knows about one kind of
@@ -19,7 +23,7 @@ import (
 // Descriptor and one line in that list.
 type Descriptor struct {
 	// Kind names the source: the Source of its stored records and items
-	// (index.SourceGitHub), and the value of 'sync --source' and
+	// (github.Kind), and the value of 'sync --source' and
 	// 'export --source'.
 	Kind string
 	// Section is how the configuration file names the source's entries,
@@ -56,6 +60,29 @@ type Descriptor struct {
 	// Shapes are the kinds of raw object the source's lines in a JSON
 	// Lines file can hold.
 	Shapes []Shape
+
+	// IDForm shows the form of the source's item IDs in messages:
+	// "owner/repo#N (GitHub)".
+	IDForm string
+	// ParseID takes apart an item ID of the source's form; ok is false
+	// when id is not one. An ID it accepts must be safe wherever IDs go
+	// (file names, URLs, a terminal: see SafePath), since show, export and
+	// the queue take IDs typed by users or read from imported files.
+	ParseID func(id string) (p ParsedID, ok bool)
+
+	// Links, if set, derives from a stored item's raw JSON the items
+	// (and meeting points) it names, for package topic: "Fixes #N" in a
+	// CL, a backport's parent, an OSV entry's references. It reads no
+	// other item.
+	Links func(rec Record) ([]topic.Link, error)
+}
+
+// A ParsedID is an item ID taken apart.
+type ParsedID struct {
+	Source string // the Kind of its source
+	Host   string // the host label of the server, for IDs that name one (Gerrit)
+	Repo   string // owner/name on GitHub, the project on Gerrit; empty for vulnerabilities
+	Number int    // issue or change number; 0 for vulnerabilities
 }
 
 // A Record is what a normalizer reads of one stored item.
@@ -155,6 +182,20 @@ func OptionsFor[O any](opts BuildOptions, kind string, withClient func(*http.Cli
 		out = append(out, anonymous...)
 	}
 	return out
+}
+
+// ServerURL returns the base URL of a kind's server, without a trailing
+// slash: raw, or def when raw is empty. It must be an http or https URL
+// with a host and no query.
+func ServerURL(kind, raw, def string) (string, error) {
+	if raw == "" {
+		raw = def
+	}
+	u, err := url.Parse(raw)
+	if err != nil || configs.CheckURL(raw) != nil || u.RawQuery != "" {
+		return "", fmt.Errorf("%s: url %q: want an http or https URL, like %s", kind, raw, def)
+	}
+	return strings.TrimSuffix(raw, "/"), nil
 }
 
 // Registry is the list of the descriptors of every source reciprocal
@@ -260,6 +301,53 @@ func (r Registry) ShapeNames() []string {
 		}
 	}
 	return out
+}
+
+// ParseID takes apart an item ID of any registered source, or reports an
+// error that shows every accepted form.
+func (r Registry) ParseID(id string) (ParsedID, error) {
+	var forms []string
+	for _, d := range r {
+		if d.ParseID == nil {
+			continue
+		}
+		if p, ok := d.ParseID(id); ok {
+			p.Source = d.Kind
+			return p, nil
+		}
+		forms = append(forms, d.IDForm)
+	}
+	return ParsedID{}, fmt.Errorf("bad item ID %q: want %s", id, orList(forms))
+}
+
+// Links returns the links of a stored item, by its source's Links; none
+// for a source without them.
+func (r Registry) Links(rec store.Record) ([]topic.Link, error) {
+	d := r.Lookup(rec.Source)
+	if d == nil || d.Links == nil {
+		return nil, nil
+	}
+	return d.Links(Record{ID: rec.ID, Raw: rec.Raw})
+}
+
+// SafePath reports whether p is slash-separated names that are safe to use
+// anywhere an item ID goes (file names, URLs, a terminal): no empty, "."
+// or ".." element, no white space, control characters, backslashes or
+// '#'.
+func SafePath(p string) bool {
+	for _, el := range strings.Split(p, "/") {
+		if el == "" || el == "." || el == ".." {
+			return false
+		}
+	}
+	return !strings.ContainsFunc(p, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || r == '\\' || r == '#' || unicode.IsSpace(r) || unicode.IsControl(r)
+	})
+}
+
+// Digits reports whether s is one or more ASCII digits.
+func Digits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // DetectShape says which shape a raw object is.

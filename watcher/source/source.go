@@ -2,11 +2,12 @@
 // a Source is (it brings one tracker's changes into the store), the options
 // of one sync and what it reports, and the Descriptor by which a source
 // package tells the rest of reciprocal how to configure, normalize, import
-// and export it.
+// and export it, how its item IDs read and what its items link to.
 //
 // It stands between package watcher and the source packages as
 // database/sql/driver stands between database/sql and the drivers: the
-// source packages (watcher/github, watcher/gerrit, watcher/vulndb) import
+// source packages (watcher/github, watcher/gerrit, watcher/vulndb,
+// watcher/advisories) import
 // this package and implement it; package watcher imports them only to list
 // their descriptors in watcher.Sources, and otherwise works through the
 // descriptors. Nothing here imports a source package.

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,6 +24,11 @@ func (e *ErrLocked) Error() string {
 	return "another reciprocal is running"
 }
 
+// ErrReadOnly reports that a writer cannot take the lock of a data
+// directory it may not write: a backup, a read-only mount. Readers take no
+// lock and work there.
+var ErrReadOnly = errors.New("the data directory is read-only")
+
 // A dirLock is an advisory lock on the data directory: shared for readers,
 // exclusive for the one writer. The writer records its pid in the lock file
 // so that others can say who holds it.
@@ -37,6 +43,9 @@ const lockName = "lock"
 func lockDir(dir string, exclusive bool, wait time.Duration) (*dirLock, error) {
 	path := filepath.Join(dir, lockName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return nil, fmt.Errorf("%w (%s): %w", ErrReadOnly, dir, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -466,3 +466,19 @@ func TestPanicOutsideBoltIsNotDamage(t *testing.T) {
 	s.View(func(tx *Tx) error { panic("a bug") })
 	t.Error("View returned after its callback panicked")
 }
+
+// A writer cannot lock a data directory it may not write, and says why.
+func TestLockReadOnlyDir(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes through file modes")
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o755)
+	_, err := lockDir(dir, true, 0)
+	if !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("lockDir on a read-only directory: %v, want ErrReadOnly", err)
+	}
+}

@@ -7,9 +7,12 @@
 //
 // # Links
 //
-// Links are derived from each item's raw JSON in the store (links.go),
-// never from other items, so they can be computed one item at a time as
-// items arrive:
+// Links are derived from each item's raw JSON in the store, never from
+// other items, so they can be computed one item at a time as items arrive.
+// Each source derives the links of its own items (source.Descriptor.Links,
+// given to Record as a Linker), with the helpers here for the Go project's
+// conventions (MessageLinks, IssueURLLinks, CLURLLinks, the meeting points
+// CLNode and ChangeIDNode):
 //
 //	CL or pull request → issue   "Fixes #N", "Fixes golang/go#N", "Updates #N",
 //	                             "For #N" (bare #N in any Go Gerrit project is
@@ -183,14 +186,14 @@ func (b buckets) union(a, c string) (Merge, bool, error) {
 	return Merge{From: from, Into: into}, true, nil
 }
 
-// Record records the links of the given stored items, returning the topic
-// merges they caused, in order. Merges chain: a later merge may name as
-// From the Into of an earlier one.
-func Record(tx *store.Tx, recs []store.Record) ([]Merge, error) {
+// Record records the links of the given stored items, derived by linker,
+// returning the topic merges they caused, in order. Merges chain: a later
+// merge may name as From the Into of an earlier one.
+func Record(tx *store.Tx, recs []store.Record, linker Linker) ([]Merge, error) {
 	var merges []Merge
 	var b buckets
 	for _, rec := range recs {
-		links, err := Links(rec)
+		links, err := links(linker, rec)
 		if err != nil {
 			return nil, err
 		}

@@ -1,13 +1,22 @@
-package topic
+package topic_test
 
 import (
 	"encoding/json"
 	"slices"
 	"testing"
 
-	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher"
+	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
+	"github.com/reciprocal-access/reciprocal/watcher/github"
+	"github.com/reciprocal-access/reciprocal/watcher/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
+	. "github.com/reciprocal-access/reciprocal/watcher/topic"
+	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 )
+
+// The links of the test's records come from the registered sources'
+// descriptors, as in 'reciprocal match'.
+var linker = watcher.Sources.Links
 
 func js(v any) []byte {
 	b, err := json.Marshal(v)
@@ -22,7 +31,7 @@ func ghIssue(id, login, title, body string, pull bool) store.Record {
 	if pull {
 		m["pull_request"] = map[string]any{"merged_at": nil}
 	}
-	return store.Record{ID: id, Source: index.SourceGitHub, Raw: js(m)}
+	return store.Record{ID: id, Source: github.Kind, Raw: js(m)}
 }
 
 func cl(id, project, branch, changeID string, n int, msg string, files ...string) store.Record {
@@ -30,7 +39,7 @@ func cl(id, project, branch, changeID string, n int, msg string, files ...string
 	for _, f := range files {
 		fs[f] = map[string]any{}
 	}
-	return store.Record{ID: id, Source: index.SourceGerrit, Raw: js(map[string]any{
+	return store.Record{ID: id, Source: gerrit.Kind, Raw: js(map[string]any{
 		"project": project, "branch": branch, "change_id": changeID, "_number": n,
 		"subject": msg, "current_revision": "r1",
 		"revisions": map[string]any{"r1": map[string]any{"commit": map[string]any{"message": msg}, "files": fs}},
@@ -42,7 +51,7 @@ func osv(id string, urls ...string) store.Record {
 	for _, u := range urls {
 		refs = append(refs, map[string]string{"type": "FIX", "url": u})
 	}
-	return store.Record{ID: id, Source: index.SourceVulnDB, Raw: js(map[string]any{"id": id, "references": refs})}
+	return store.Record{ID: id, Source: vulndb.Kind, Raw: js(map[string]any{"id": id, "references": refs})}
 }
 
 func TestLinks(t *testing.T) {
@@ -82,7 +91,7 @@ func TestLinks(t *testing.T) {
 			osv("GO-2026-0001", "https://go.dev/cl/700", "https://go.dev/issue/1", "https://groups.google.com/g/golang-announce/c/x"),
 			[]Link{{"~cl:700", LinkReference}, {"golang/go#1", LinkReference}}},
 	} {
-		got, err := Links(tc.rec)
+		got, err := linker(tc.rec)
 		if err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
@@ -91,7 +100,7 @@ func TestLinks(t *testing.T) {
 			t.Errorf("%s:\n got %v\nwant %v", tc.name, got, tc.want)
 		}
 	}
-	if _, err := Links(store.Record{ID: "golang/go#1", Source: index.SourceGitHub, Raw: []byte("{")}); err == nil {
+	if _, err := Record(nil, []store.Record{{ID: "golang/go#1", Source: github.Kind, Raw: []byte("{")}}, linker); err == nil {
 		t.Error("bad JSON: no error")
 	}
 }
@@ -108,7 +117,7 @@ func TestRecord(t *testing.T) {
 		t.Helper()
 		err := st.Update(func(tx *store.Tx) error {
 			var err error
-			ms, err = Record(tx, recs)
+			ms, err = Record(tx, recs, linker)
 			return err
 		})
 		if err != nil {
@@ -177,23 +186,12 @@ func BenchmarkRecord(b *testing.B) {
 		recs = append(recs, cl("go-review:go/"+itoa(1000+i), "go", "master", "I"+itoa(i%250), 1000+i,
 			"net/http: change\n\nFixes #"+itoa(i%100)+"\nUpdates #"+itoa(i%37)+"\n"))
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		st, err := store.Open(b.TempDir(), store.Options{})
+	sourcetest.BenchEmptyStore(b, len(recs), func(st *store.Store) {
+		err := st.Update(func(tx *store.Tx) error { _, err := Record(tx, recs, linker); return err })
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.StartTimer()
-		err = st.Update(func(tx *store.Tx) error { _, err := Record(tx, recs); return err })
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		st.Close()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(len(recs)*b.N)/b.Elapsed().Seconds(), "items/s")
+	})
 }
 
 func itoa(n int) string { return string(js(n)) }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
+	"github.com/reciprocal-access/reciprocal/watcher/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"
@@ -20,15 +20,7 @@ func TestCorpusSync(t *testing.T) {
 	path := corpusFile(t, "osv.jsonl.gz")
 	lines := sourcetest.CountLines(t, path)
 	e := newEnv(t, vulndb.DefaultBatchSize)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := e.srv.AddJSONL(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := sourcetest.AddFile(t, e.srv, path)
 	if n != lines || e.srv.Len() != lines {
 		t.Fatalf("fake read %d lines, holds %d entries; the file has %d lines (one entry each, IDs distinct)", n, e.srv.Len(), lines)
 	}
@@ -64,12 +56,8 @@ func TestCorpusSync(t *testing.T) {
 func corpusServer(b *testing.B) (*vulndbtest.Server, int) {
 	srv := vulndbtest.NewServer()
 	b.Cleanup(srv.Close)
-	if f, err := os.Open("../../../shared/corpus/osv.jsonl.gz"); err == nil {
-		_, err := srv.AddJSONL(f)
-		f.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
+	if p := "../../../shared/corpus/osv.jsonl.gz"; statOK(p) {
+		sourcetest.AddFile(b, srv, p)
 	} else {
 		b.Log("corpus not available: synthesizing 2100 entries")
 		for i := range 2100 {
@@ -125,4 +113,10 @@ func BenchmarkNoChangeSync(b *testing.B) {
 			b.Fatalf("sync: %+v, %v", stats, err)
 		}
 	}
+}
+
+// statOK reports whether the file at path can be found.
+func statOK(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -1,20 +1,29 @@
 package vulndb
 
 import (
+	"strings"
+
 	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 )
 
+// Kind names the source: the Source of its stored records and items, the
+// value of 'sync --source'.
+const Kind = "vulndb"
+
 // Descriptor describes the Go vulnerability database as a source: one
 // Source for the [vulndb] section, OSV entries as items.
 var Descriptor = &source.Descriptor{
-	Kind:      index.SourceVulnDB,
+	Kind:      Kind,
 	Section:   "[vulndb]",
 	Objects:   "OSV entry",
 	Config:    section.Section(),
 	Build:     build,
 	Normalize: func(rec source.Record, _ source.Env) (index.Item, error) { return Normalize(rec.Raw) },
+	IDForm:    "GO-YYYY-NNNN (vulnerability)",
+	ParseID:   parseID,
+	Links:     links,
 	Shapes: []source.Shape{{
 		Name: ShapeOSV,
 		Detect: func(m source.Members) bool {
@@ -27,6 +36,13 @@ var Descriptor = &source.Descriptor{
 	}},
 }
 
+// parseID checks an entry's item ID, its OSV ID: GO-YYYY-NNNN.
+func parseID(id string) (source.ParsedID, bool) {
+	parts := strings.Split(id, "-")
+	ok := len(parts) == 3 && parts[0] == "GO" && len(parts[1]) == 4 && source.Digits(parts[1]) && source.Digits(parts[2])
+	return source.ParsedID{}, ok
+}
+
 // ShapeOSV is the shape of an OSV entry in JSON Lines files.
 const ShapeOSV = "vulndb"
 
@@ -35,7 +51,7 @@ func build(cfg *configs.Config, opts source.BuildOptions) ([]source.Source, erro
 	if c == nil {
 		return nil, nil
 	}
-	s, err := NewSource(*c, source.OptionsFor(opts, index.SourceVulnDB, WithHTTPClient)...)
+	s, err := NewSource(*c, source.OptionsFor(opts, Kind, WithHTTPClient)...)
 	if err != nil {
 		return nil, err
 	}

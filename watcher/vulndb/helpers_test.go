@@ -11,8 +11,8 @@ import (
 
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fakeclock"
-	"github.com/reciprocal-access/reciprocal/watcher/internal/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
+	"github.com/reciprocal-access/reciprocal/watcher/sourcetest"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb"
 	"github.com/reciprocal-access/reciprocal/watcher/vulndb/vulndbtest"

@@ -72,7 +72,7 @@ func Normalize(raw []byte) (index.Item, error) {
 	}
 	it := index.Item{
 		ID:      e.ID,
-		Source:  index.SourceVulnDB,
+		Source:  Kind,
 		Kind:    index.KindVuln,
 		Title:   e.Summary,
 		State:   index.StatePublished,

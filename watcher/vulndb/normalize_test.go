@@ -17,7 +17,7 @@ func TestNormalizeEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if it.ID != "GO-2024-2600" || it.Kind != index.KindVuln || it.Source != index.SourceVulnDB || it.State != index.StatePublished {
+	if it.ID != "GO-2024-2600" || it.Kind != index.KindVuln || it.Source != Kind || it.State != index.StatePublished {
 		t.Errorf("ID, kind, source, state = %s %s %s %s", it.ID, it.Kind, it.Source, it.State)
 	}
 	if it.Repo != "stdlib" {

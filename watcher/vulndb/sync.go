@@ -77,7 +77,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -133,15 +132,12 @@ func WithConcurrency(n int) Option { return func(s *Source) { s.concurrency = n 
 // NewSource returns the Source of the database cfg describes. An empty URL
 // means Go's.
 func NewSource(cfg Config, opts ...Option) (*Source, error) {
-	if cfg.URL == "" {
-		cfg.URL = DefaultURL
-	}
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("vulndb: url %q: want an http or https URL, like %s", cfg.URL, DefaultURL)
+	base, err := source.ServerURL(Kind, cfg.URL, DefaultURL)
+	if err != nil {
+		return nil, err
 	}
 	s := &Source{
-		base:        strings.TrimSuffix(cfg.URL, "/"),
+		base:        base,
 		client:      http.DefaultClient,
 		batchSize:   DefaultBatchSize,
 		concurrency: DefaultConcurrency,
@@ -406,7 +402,7 @@ func (r *run) plan(entries []IndexEntry) ([]todo, map[string]time.Time, error) {
 			if err != nil {
 				return err
 			}
-			if ok && rec.Source == index.SourceVulnDB {
+			if ok && rec.Source == Kind {
 				var v struct {
 					Modified time.Time `json:"modified"`
 				}
@@ -554,7 +550,7 @@ func (r *run) commit(entries []fetched, seen map[string]time.Time, cv []byte) er
 			return err
 		}
 		for _, e := range entries {
-			ch, err := tx.PutItem(e.id, index.SourceVulnDB, e.raw)
+			ch, err := tx.PutItem(e.id, Kind, e.raw)
 			if err != nil {
 				return err
 			}

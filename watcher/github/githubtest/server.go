@@ -44,8 +44,10 @@ import (
 // budget of an authenticated user.
 const DefaultRateLimit = 5000
 
-// A Server is a running fake GitHub API.
+// A Server is a running fake GitHub API. Its fault queue and counters are
+// the embedded fakehttp.Faults (CutEvery, Stats, ResetStats, OnRequest).
 type Server struct {
+	fakehttp.Faults
 	srv *httptest.Server
 
 	mu       sync.Mutex
@@ -53,11 +55,6 @@ type Server struct {
 	comments map[int64]*object      // by comment ID
 	sorted   map[orderKey][]*object // listings in ascending order, until a Put
 	now      func() time.Time
-	hook     func(*http.Request)
-	faults   []fault
-	cutEvery int // every cutEvery'th request is cut short (Truncate)
-	cutCount int // requests since CutEvery
-	stats    Stats
 	lastAuth string
 	token    string // if set, the only credentials accepted
 
@@ -86,53 +83,21 @@ type orderKey struct {
 }
 
 // Stats counts the requests a Server answered.
-type Stats struct {
-	Requests    int // all requests, faults included
-	NotModified int // requests answered 304 Not Modified
-	Faults      int // requests answered by an injected fault
-}
+type Stats = fakehttp.Stats
 
 // A Fault is a way for the next requests to fail.
-type Fault int
+type Fault = fakehttp.Fault
 
+// The faults a Server injects.
 const (
-	// ServerError answers 500 Internal Server Error.
-	ServerError Fault = iota + 1
-	// ConnReset closes the connection without a response, with a TCP
-	// reset. (net/http clients retry a GET once by themselves when this
-	// happens on a reused connection.)
-	ConnReset
-	// Truncate answers 200 with the real headers, but sends only the first
-	// half of the body before closing the connection.
-	Truncate
-	// Malformed answers 200 with the first half of the body under a
-	// Content-Length that matches it: well-formed HTTP, cut JSON.
-	Malformed
+	ServerError = fakehttp.ServerError // 500 with GitHub's error body
+	ConnReset   = fakehttp.ConnReset   // the connection closed with a TCP reset
+	Truncate    = fakehttp.Truncate    // 200 with the real headers and half the body
+	Malformed   = fakehttp.Malformed   // 200 with half the body under a matching Content-Length: cut JSON
 	// SecondaryLimit answers 403 with Retry-After, as GitHub's secondary
 	// rate limit does; see SecondaryLimitNext.
-	SecondaryLimit
+	SecondaryLimit = fakehttp.SecondaryLimit
 )
-
-func (f Fault) String() string {
-	switch f {
-	case ServerError:
-		return "500"
-	case ConnReset:
-		return "connection reset"
-	case Truncate:
-		return "truncated body"
-	case Malformed:
-		return "malformed body"
-	case SecondaryLimit:
-		return "secondary rate limit"
-	}
-	return "fault " + strconv.Itoa(int(f))
-}
-
-type fault struct {
-	kind       Fault
-	retryAfter time.Duration
-}
 
 // NewServer starts a fake GitHub API with no data. Close it when done.
 func NewServer() *Server {
@@ -169,15 +134,6 @@ func (s *Server) SetClock(now func() time.Time) {
 	defer s.mu.Unlock()
 	s.now = now
 	s.reset = now().Add(s.window)
-}
-
-// OnRequest sets a function called at the start of every request, before
-// the server looks at its data, for tests that change the data while a
-// client pages through it.
-func (s *Server) OnRequest(fn func(*http.Request)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hook = fn
 }
 
 // PutIssue adds an issue or pull request object, or replaces the one with
@@ -256,45 +212,15 @@ func (s *Server) ExhaustRateLimit(reset time.Time) {
 	s.reset = reset
 }
 
-// FailNext makes the next n requests fail with f (ServerError, ConnReset or
-// Truncate), after any faults already queued.
-func (s *Server) FailNext(n int, f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, fault{kind: f})
-	}
-}
-
-// CutEvery cuts the body of every n'th request short (Truncate), counting
-// from the next one, until CutEvery(0); queued faults come first.
-func (s *Server) CutEvery(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cutEvery, s.cutCount = n, 0
-}
+// FailNext makes the next n requests fail with f (ServerError, ConnReset,
+// Truncate or Malformed), after any faults already queued.
+func (s *Server) FailNext(n int, f Fault) { s.Faults.FailNext(n, f, 0) }
 
 // SecondaryLimitNext makes the next request (after any faults already
 // queued) hit the secondary rate limit, answered 403 with the given
 // Retry-After.
 func (s *Server) SecondaryLimitNext(retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{kind: SecondaryLimit, retryAfter: retryAfter})
-}
-
-// Stats returns the request counts since the start or the last ResetStats.
-func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
-}
-
-// ResetStats sets the request counts to zero.
-func (s *Server) ResetStats() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats = Stats{}
+	s.Faults.FailNext(1, SecondaryLimit, retryAfter)
 }
 
 // RequireToken makes the server answer 401 Bad credentials to requests
@@ -317,40 +243,25 @@ func (s *Server) LastAuthorization() string {
 // limit before the listing handlers run.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		hook := s.hook
-		s.mu.Unlock()
-		if hook != nil {
-			hook(r)
-		}
-
 		auth := r.Header.Get("Authorization")
 		s.mu.Lock()
-		s.stats.Requests++
 		s.lastAuth = auth
+		badAuth := s.token != "" && auth != "Bearer "+s.token && auth != "token "+s.token
+		s.mu.Unlock()
+		kind, retryAfter := s.Take(r, badAuth)
+		s.mu.Lock()
 		if now := s.now(); !now.Before(s.reset) {
 			s.remaining = s.limit
 			s.reset = now.Add(s.window)
 		}
 		exhausted := s.remaining <= 0
-		badAuth := s.token != "" && auth != "Bearer "+s.token && auth != "token "+s.token
-		var f fault
-		if len(s.faults) > 0 && !badAuth {
-			f, s.faults = s.faults[0], s.faults[1:]
-			s.stats.Faults++
-		} else if s.cutEvery > 0 && !badAuth {
-			if s.cutCount++; s.cutCount%s.cutEvery == 0 {
-				f = fault{kind: Truncate}
-				s.stats.Faults++
-			}
-		}
 		s.mu.Unlock()
 
 		if badAuth {
 			writeError(w, http.StatusUnauthorized, "Bad credentials", "")
 			return
 		}
-		switch f.kind {
+		switch kind {
 		case ServerError:
 			writeError(w, http.StatusInternalServerError, "Server Error", "")
 			return
@@ -359,7 +270,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			return
 		case SecondaryLimit:
 			s.rateHeaders(w.Header())
-			w.Header().Set("Retry-After", strconv.Itoa(int(f.retryAfter/time.Second)))
+			w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
 			writeError(w, http.StatusForbidden,
 				"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
 				"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits")
@@ -376,23 +287,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, r)
-		res := rec.Result()
-		s.mu.Lock()
-		if res.StatusCode == http.StatusNotModified {
-			s.stats.NotModified++ // conditional hits do not count against the limit
+		if rec.Result().StatusCode == http.StatusNotModified {
+			s.NotModified() // conditional hits do not count against the limit
 		} else {
+			s.mu.Lock()
 			s.remaining--
+			s.mu.Unlock()
 		}
-		s.mu.Unlock()
 		s.rateHeaders(w.Header())
-		switch {
-		case f.kind == Truncate:
-			fakehttp.WriteRecorded(w, rec, fakehttp.Truncate)
-		case f.kind == Malformed:
-			fakehttp.WriteRecorded(w, rec, fakehttp.Malformed)
-		default:
-			fakehttp.WriteRecorded(w, rec, 0)
-		}
+		fakehttp.WriteRecorded(w, rec, kind)
 	})
 }
 

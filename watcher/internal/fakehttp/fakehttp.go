@@ -1,7 +1,8 @@
-// Package fakehttp holds what the fake servers of the sources (gerrittest,
-// vulndbtest) share: the running server (Server, which a fake embeds), a
-// queue of injected faults and the middleware that serves them, request
-// counters, and an HTTP client that reaches a fake under any host name.
+// Package fakehttp holds what the fake servers of the sources (githubtest,
+// gerrittest, vulndbtest) share: the running server (Server, which a fake
+// embeds), a queue of injected faults and the middleware that serves them
+// (or Take, for a fake with a middleware of its own), request counters,
+// and an HTTP client that reaches a fake under any host name.
 package fakehttp
 
 import (
@@ -42,6 +43,10 @@ const (
 	TooManyRequests
 	// Unavailable answers 503 with a Retry-After.
 	Unavailable
+	// SecondaryLimit answers 403 with a Retry-After, as GitHub's
+	// secondary rate limit does (githubtest answers it with GitHub's
+	// body and headers).
+	SecondaryLimit
 )
 
 func (f Fault) String() string {
@@ -58,6 +63,8 @@ func (f Fault) String() string {
 		return "429"
 	case Unavailable:
 		return "503"
+	case SecondaryLimit:
+		return "secondary rate limit"
 	}
 	return "fault " + strconv.Itoa(int(f))
 }
@@ -87,7 +94,8 @@ type Faults struct {
 }
 
 // FailNext queues n faults of kind f, after those already queued. For
-// TooManyRequests and Unavailable the Retry-After is retryAfter.
+// TooManyRequests, Unavailable and SecondaryLimit the Retry-After is
+// retryAfter.
 func (q *Faults) FailNext(n int, f Fault, retryAfter time.Duration) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -142,56 +150,75 @@ func (q *Faults) OnRequest(fn func(*http.Request)) {
 	q.hook = fn
 }
 
+// Take counts a request and returns the fault to answer it with, and its
+// Retry-After: the next queued fault, or Truncate on every CutEvery'th
+// request, or none (0). With skip it takes none, for a request the fake
+// refuses before any fault (GitHub refuses bad credentials first). It
+// first calls the OnRequest function. Wrap serves requests through it; a
+// fake with a middleware of its own calls it.
+func (q *Faults) Take(r *http.Request, skip bool) (Fault, time.Duration) {
+	q.mu.Lock()
+	hook := q.hook
+	q.mu.Unlock()
+	if hook != nil {
+		hook(r)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.stats.Requests++
+	q.served = append(q.served, r.URL.RequestURI())
+	var f fault
+	switch {
+	case skip:
+	case len(q.queue) > 0:
+		f, q.queue = q.queue[0], q.queue[1:]
+		q.stats.Faults++
+	case q.cutEvery > 0:
+		if q.cutCount++; q.cutCount%q.cutEvery == 0 {
+			f = fault{kind: Truncate}
+			q.stats.Faults++
+		}
+	}
+	return f.kind, f.retryAfter
+}
+
+// NotModified counts a request answered 304 Not Modified.
+func (q *Faults) NotModified() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.stats.NotModified++
+}
+
 // Wrap returns next behind the fault queue: each request takes the next
 // queued fault, if any, and is counted.
 func (q *Faults) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q.mu.Lock()
-		hook := q.hook
-		q.mu.Unlock()
-		if hook != nil {
-			hook(r)
-		}
-		q.mu.Lock()
-		q.stats.Requests++
-		q.served = append(q.served, r.URL.RequestURI())
-		var f fault
-		if len(q.queue) > 0 {
-			f, q.queue = q.queue[0], q.queue[1:]
-			q.stats.Faults++
-		} else if q.cutEvery > 0 {
-			if q.cutCount++; q.cutCount%q.cutEvery == 0 {
-				f = fault{kind: Truncate}
-				q.stats.Faults++
-			}
-		}
-		q.mu.Unlock()
-
-		switch f.kind {
+		kind, retryAfter := q.Take(r, false)
+		switch kind {
 		case ServerError:
 			http.Error(w, "Internal server error", http.StatusInternalServerError)
 			return
 		case ConnReset:
 			ResetConn(w)
 			return
-		case TooManyRequests, Unavailable:
+		case TooManyRequests, Unavailable, SecondaryLimit:
 			code := http.StatusTooManyRequests
-			if f.kind == Unavailable {
+			switch kind {
+			case Unavailable:
 				code = http.StatusServiceUnavailable
+			case SecondaryLimit:
+				code = http.StatusForbidden
 			}
-			w.Header().Set("Retry-After", strconv.Itoa(int(f.retryAfter/time.Second)))
+			w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
 			http.Error(w, http.StatusText(code), code)
 			return
 		}
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, r)
-		res := rec.Result()
-		if res.StatusCode == http.StatusNotModified {
-			q.mu.Lock()
-			q.stats.NotModified++
-			q.mu.Unlock()
+		if rec.Result().StatusCode == http.StatusNotModified {
+			q.NotModified()
 		}
-		WriteRecorded(w, rec, f.kind)
+		WriteRecorded(w, rec, kind)
 	})
 }
 

@@ -261,7 +261,11 @@ func (g *Getter) Get(ctx context.Context, u string, header http.Header) (*Respon
 				return nil, &Error{Source: g.Source, URL: u, Status: f.status, Msg: fmt.Sprintf("%s (gave up after %d attempts)", f.msg, tries), Err: f.err}
 			}
 			d := Backoff(tries)
-			slog.Warn(g.Source+": request failed, retrying", "url", u, "err", f.msg, "attempt", tries, "backoff", d)
+			// A retry is routine on a flaky link (a proxy that cuts every
+			// fifth response makes hundreds in a long sync): it is logged
+			// for cron's and systemd's logs, not warned about on a
+			// terminal. Giving up is the error the source reports.
+			slog.Info(g.Source+": request failed, retrying", "url", u, "err", f.msg, "attempt", tries, "backoff", d)
 			if err := g.sleep(ctx, d); err != nil {
 				return nil, err
 			}

@@ -1,11 +1,16 @@
 // Package sourcetest holds what the tests and benchmarks of the source
 // packages share: opening a data directory for a test, reading the real
 // corpus in place, and the benchmark of a first sync.
+//
+// It drives package watcher (a data directory, export), so it stands beside
+// the source packages, like their fake servers, rather than in
+// watcher/internal, which the sources themselves import.
 package sourcetest
 
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,6 +49,28 @@ func EachLine(tb testing.TB, path string, fn func(n int, raw []byte) error) {
 	}
 }
 
+// A Loader is a fake server that reads JSON Lines of its raw objects.
+type Loader interface {
+	AddJSONL(r io.Reader) (int, error)
+}
+
+// AddFile puts the objects of the JSON Lines file at path (plain or
+// gzip-compressed, like the corpus) into the fake srv, failing the test on
+// an error, and returns how many lines it read.
+func AddFile(tb testing.TB, srv Loader, path string) int {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	n, err := srv.AddJSONL(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return n
+}
+
 // CountLines returns how many lines the JSON Lines file at path has.
 func CountLines(tb testing.TB, path string) int {
 	tb.Helper()
@@ -58,6 +85,21 @@ func CountLines(tb testing.TB, path string) int {
 func BenchFirstSync(b *testing.B, src source.Source, n int, opts source.Options) source.Stats {
 	b.Helper()
 	var stats source.Stats
+	BenchEmptyStore(b, n, func(st *store.Store) {
+		var err error
+		stats, err = src.Sync(context.Background(), st, opts)
+		if err != nil || stats.New != n {
+			b.Fatalf("sync: %d new of %d, %+v, %v", stats.New, n, stats, err)
+		}
+	})
+	return stats
+}
+
+// BenchEmptyStore times fn on an empty store, a new one each iteration
+// (opening and closing it are not timed), and reports allocations and n
+// items a call as items/s.
+func BenchEmptyStore(b *testing.B, n int, fn func(st *store.Store)) {
+	b.Helper()
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
@@ -66,16 +108,12 @@ func BenchFirstSync(b *testing.B, src source.Source, n int, opts source.Options)
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		stats, err = src.Sync(context.Background(), st, opts)
+		fn(st)
 		b.StopTimer()
-		if err != nil || stats.New != n {
-			b.Fatalf("sync: %d new of %d, %+v, %v", stats.New, n, stats, err)
-		}
 		st.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
-	return stats
 }
 
 // A Fake is what MustSync needs of a fake server: its request counts.
