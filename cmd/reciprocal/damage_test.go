@@ -25,9 +25,16 @@ import (
 // or a torn write would: "corrupt FILE" damages every branch and leaf page,
 // "corrupt FILE KEY" only the leaf page holding KEY. bbolt then fails its
 // "Page expected to be N" assertion when it reads them.
+//
+// "corrupt -freelist FILE" damages the freelist page instead: a read-only
+// open never reads it, only a writer (or a full check) does.
 func cmdCorrupt(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 2 && args[0] == "-freelist" {
+		corruptFreelist(ts, ts.MkAbs(args[1]))
+		return
+	}
 	if neg || len(args) < 1 || len(args) > 2 {
-		ts.Fatalf("usage: corrupt FILE [KEY]")
+		ts.Fatalf("usage: corrupt FILE [KEY] | corrupt -freelist FILE")
 	}
 	path := ts.MkAbs(args[0])
 	pages, pageSize, err := boltPages(path, args[1:])
@@ -164,4 +171,29 @@ func cmdUnlock(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: unlock DIR (after holdlock)")
 	}
 	ts.Check(v.(*os.File).Close())
+}
+
+// corruptFreelist overwrites the page header of the freelist that the
+// newer of the two meta pages of the bbolt file at path names. A meta page
+// (after its 16-byte page header) holds magic, version, page size and
+// flags (4 bytes each), the root bucket (16), the freelist's page ID (8),
+// the high-water page ID (8) and the transaction ID (8).
+func corruptFreelist(ts *testscript.TestScript, path string) {
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	le := binary.LittleEndian
+	pageSize := int64(le.Uint32(data[16+8:]))
+	var freelist, txid uint64
+	for i := int64(0); i < 2; i++ {
+		meta := data[i*pageSize+16:]
+		if t := le.Uint64(meta[48:]); t >= txid {
+			txid, freelist = t, le.Uint64(meta[32:])
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	ts.Check(err)
+	defer f.Close()
+	_, err = f.WriteAt(bytes.Repeat([]byte{0xff}, 16), int64(freelist)*pageSize)
+	ts.Check(err)
+	ts.Logf("corrupted the freelist page %d of %s", freelist, path)
 }

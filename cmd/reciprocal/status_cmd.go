@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/notify/report"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 )
@@ -87,6 +90,16 @@ func (a *app) status(check bool) (*report.Status, error) {
 	st, err := rep.Status()
 	if err == nil && damage != nil {
 		st.Attention = append(st.Attention, damage.Error()+": "+hintFor(damage))
+	}
+	if err == nil && check {
+		// The index too: a read-only open does not read the pages a
+		// writer needs (the freelist), so damage there would surface
+		// only at the next sync.
+		if _, serr := os.Stat(d.IndexPath()); serr == nil {
+			if ierr := index.Check(d.IndexPath()); ierr != nil && !slices.ContainsFunc(st.Attention, func(s string) bool { return strings.HasPrefix(s, index.ErrDamaged.Error()) }) {
+				st.Attention = append(st.Attention, ierr.Error())
+			}
+		}
 	}
 	return st, err
 }
