@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/index"
@@ -295,7 +296,7 @@ func LoadProfiles(dir string) (Profiles, error) {
 
 // idPattern is what client and concern IDs look like: short, lowercase and
 // typeable in a shell without quoting.
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+var idPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`) })
 
 // ParseProfile decodes and validates one profile read from file. Errors are
 // *FileError values (joined when there are several); each one names the
@@ -337,7 +338,7 @@ func parseProfile(file string, data []byte) (*Profile, []error) {
 	switch {
 	case p.ID == "":
 		bad(0, "id is required, like id = %q (a short lowercase name for the client)", suggestID(file))
-	case !idPattern.MatchString(p.ID):
+	case !idPattern().MatchString(p.ID):
 		bad(top("id"), "client id %q: use lowercase letters, digits, '.', '-' or '_' (at most 64), like %q", p.ID, suggestID(p.ID))
 		who = fmt.Sprintf("client %q", p.ID)
 	default:
@@ -372,7 +373,7 @@ func parseProfile(file string, data []byte) (*Profile, []error) {
 		switch {
 		case c.ID == "":
 			bad(concernKeyLine(data, i, ""), "%s: id is required, like id = \"tls-session-resumption\"", what)
-		case !idPattern.MatchString(c.ID):
+		case !idPattern().MatchString(c.ID):
 			bad(line("id"), "%s: concern id %q: use lowercase letters, digits, '.', '-' or '_' (at most 64), like %q", what, c.ID, suggestID(c.ID))
 		default:
 			what = fmt.Sprintf("%s, concern %s", who, c.ID)
@@ -470,7 +471,7 @@ func topKeyLine(data []byte, key string) int {
 	return 0
 }
 
-var slaHeader = regexp.MustCompile(`^\s*\[\s*"?sla"?\s*\]`)
+var slaHeader = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*\[\s*"?sla"?\s*\]`) })
 
 // slaLine finds the line of the sla key or of the [sla] table.
 func slaLine(data []byte) int {
@@ -478,14 +479,14 @@ func slaLine(data []byte) int {
 		return n
 	}
 	for i, l := range strings.Split(string(data), "\n") {
-		if slaHeader.MatchString(l) {
+		if slaHeader().MatchString(l) {
 			return i + 1
 		}
 	}
 	return 0
 }
 
-var concernHeader = regexp.MustCompile(`^\s*\[\[\s*"?concern"?\s*\]\]`)
+var concernHeader = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*\[\[\s*"?concern"?\s*\]\]`) })
 
 // concernKeyLine finds the line of key in the i'th [[concern]] table, or the
 // table's header line when key is "" or not set there.
@@ -497,7 +498,7 @@ func concernKeyLine(data []byte, i int, key string) int {
 		assign = regexp.MustCompile(`^\s*"?` + regexp.QuoteMeta(key) + `"?\s*=`)
 	}
 	for j, l := range lines {
-		if concernHeader.MatchString(l) {
+		if concernHeader().MatchString(l) {
 			n++
 			if n > i {
 				break

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -54,7 +55,7 @@ func decodeMeta(file string, data []byte, v any) (toml.MetaData, error) {
 			return md, &FileError{File: file, Line: pe.Position.Line, Col: pe.Position.Col, Msg: strings.TrimPrefix(pe.Message, "toml: ")}
 		}
 		// Type mismatches come as "toml: line 9 (last key "a.b"): incompatible types: ...".
-		if m := decodeErrRE.FindStringSubmatch(err.Error()); m != nil {
+		if m := decodeErrRE().FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			return md, &FileError{File: file, Line: line, Msg: fmt.Sprintf("%s: %s", m[2], m[3])}
 		}
@@ -113,7 +114,7 @@ func undecoded(file string, data []byte, v any, md toml.MetaData, keep func(toml
 	return errs
 }
 
-var decodeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+var decodeErrRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`) })
 
 // keysAt returns the TOML keys of the struct found by following path from t.
 func keysAt(t reflect.Type, path toml.Key) []string {

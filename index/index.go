@@ -62,12 +62,21 @@ type Index struct {
 	stopPageout func() // ends the release of b's mapped pages
 }
 
-// pageoutInterval is how often an open index gives back the pages of its
-// segment files that scorch's memory maps hold resident (package pageout):
-// without it, a first import or a reindex of a million objects holds most
-// of the index in its RSS. A second bounds what one second of merging
-// touches; a pass costs well under a millisecond.
-const pageoutInterval = time.Second
+// While the index is open, every pageoutInterval the process checks how
+// much of its memory is pages of mapped files, and when that is over
+// pageoutLimit gives back the pages of the index's segment files that
+// scorch's memory maps hold resident (package pageout). Without it, a first
+// import or a reindex of a million objects holds most of the index in its
+// RSS, and a whole-index match most of what it read. The limit counts the
+// executable's pages (about 17 MB) and the store's (see watcher/store) as
+// well; a short search stays under it and keeps its pages cached for the
+// next. A tenth of a second bounds what merging adds between two checks
+// (tens of MB); a check reads /proc/self/statm, a pass over a million
+// objects' segments costs about 0.3 ms.
+const (
+	pageoutInterval = 100 * time.Millisecond
+	pageoutLimit    = 64 << 20
+)
 
 // FileWait is how long opening the index waits for another process's use
 // of it to end (a reader for a writer's commit, a writer for readers).
@@ -102,7 +111,7 @@ func (x *Index) acquire() (bleve.Index, error) {
 			return nil, err
 		}
 		x.b, x.outerRelease = b, rel
-		x.stopPageout = pageout.Every(x.path, pageoutInterval)
+		x.stopPageout = pageout.Every(x.path, pageoutInterval, pageoutLimit)
 	}
 	x.refs++
 	return x.b, nil

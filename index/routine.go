@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Routine changes
@@ -44,10 +45,14 @@ import (
 // vulnerabilities are never routine.
 
 // mechanical matches the words of a title that name mechanical work.
-var mechanical = regexp.MustCompile(`(?i)\b(typos?|spelling|misspell\w*|grammar|vet|gofmt|go ?fmt|goimports|staticcheck|lint\w*|comments?|godoc|doc links?|go directive|directive|generated|go generate|dependenc\w+|deps|bump\w*|modernize\w*|gopls modernize|unused|dead code|deprecated|whitespace|formatting|copyright|license headers?|clean ?up)\b`)
+var mechanical = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(typos?|spelling|misspell\w*|grammar|vet|gofmt|go ?fmt|goimports|staticcheck|lint\w*|comments?|godoc|doc links?|go directive|directive|generated|go generate|dependenc\w+|deps|bump\w*|modernize\w*|gopls modernize|unused|dead code|deprecated|whitespace|formatting|copyright|license headers?|clean ?up)\b`)
+})
 
 // editorial matches titles of typo fixes.
-var editorial = regexp.MustCompile(`(?i)\b(fix(es|ed)?|correct(s|ed)?)\b.*\b(typos?|spelling|misspell\w*|grammar|punctuation)\b|\b(typos?|misspell\w*)\b`)
+var editorial = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(fix(es|ed)?|correct(s|ed)?)\b.*\b(typos?|spelling|misspell\w*|grammar|punctuation)\b|\b(typos?|misspell\w*)\b`)
+})
 
 // Routine returns why the item is a routine change, or "" if it is not.
 func Routine(it *Item) string {
@@ -76,18 +81,18 @@ func Routine(it *Item) string {
 	title := subject(it.Title)
 	lower := strings.ToLower(title)
 	if strings.HasPrefix(lower, "all:") || strings.Contains(strings.ToLower(it.Title), "[generated]") {
-		if m := mechanical.FindAllString(title, -1); len(m) > 0 {
+		if m := mechanical().FindAllString(title, -1); len(m) > 0 {
 			return "all: sweep (" + strings.ToLower(strings.Join(dedupFold(m), ", ")) + ")"
 		}
 	}
-	if editorial.MatchString(title) {
+	if editorial().MatchString(title) {
 		return "typo fix"
 	}
 	if len(it.Files) > 0 && allDocs(it.Files) {
 		switch {
-		case docEditorial.MatchString(title):
+		case docEditorial().MatchString(title):
 			return "documentation link or wording fix"
-		case revert.MatchString(it.Title):
+		case revert().MatchString(it.Title):
 			return "documentation revert"
 		}
 	}
@@ -98,10 +103,12 @@ func Routine(it *Item) string {
 // URLs, anchors, references to other pages ("add reference to
 // workspaces"), wording, formatting, quoting, indentation, Markdown
 // syntax, missing punctuation ("add missing `)`").
-var docEditorial = regexp.MustCompile(`(?i)\b(links?|urls?|anchors?|wording|formatting|quoting|indentation|markdown|markup|mix-?ups?)\b|\b(cross-)?references?\s+to\b|\bmissing\s+[^\w\s]`)
+var docEditorial = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(links?|urls?|anchors?|wording|formatting|quoting|indentation|markdown|markup|mix-?ups?)\b|\b(cross-)?references?\s+to\b|\bmissing\s+[^\w\s]`)
+})
 
 // revert matches the title Gerrit and git give a revert: Revert "subject".
-var revert = regexp.MustCompile(`^(\[[^\]]*\]\s*)*Revert\s+"`)
+var revert = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\[[^\]]*\]\s*)*Revert\s+"`) })
 
 // allDocs reports whether files are all documentation: Markdown, HTML,
 // text and slides, or anything under a doc/ or _content/ directory.

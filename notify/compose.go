@@ -106,7 +106,7 @@ func Compose(b *Briefing, opts Options) (*Message, error) {
 	v := newView(s, day, now, opts)
 	text := renderText(v)
 	var html bytes.Buffer
-	if err := htmlTemplate.Execute(&html, v); err != nil {
+	if err := htmlTemplate().Execute(&html, v); err != nil {
 		return nil, fmt.Errorf("notify: compose: %w", err)
 	}
 

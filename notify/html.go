@@ -1,12 +1,16 @@
 package notify
 
-import "html/template"
+import (
+	"html/template"
+	"sync"
+)
 
 // htmlTemplate renders the HTML part. html/template escapes every value for
 // its context, so tracker text cannot add markup; the only trusted HTML is
 // the snippet, which index.Snippet.HTML escapes itself. Styles are inline,
 // as many mail clients drop <style> elements.
-var htmlTemplate = template.Must(template.New("briefing").Parse(`<!DOCTYPE html>
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("briefing").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -146,3 +150,4 @@ var htmlTemplate = template.Must(template.New("briefing").Parse(`<!DOCTYPE html>
 </body>
 </html>
 `))
+})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -259,6 +260,45 @@ func benchScale(b *testing.B, bin string, corpus *scalecorpus.Corpus, items int)
 	c := runBin(b, env, bin, "compact")
 	b.Logf("compact: %v\n%s", c, c.out)
 	report(c.peakMB, "compact-peak-MB")
+
+	benchScaleSync(b, bin, file, tmp, clients, st.Items())
+}
+
+// benchScaleSync measures a first sync of the whole corpus from the fake
+// trackers into an empty data directory: every request, every store write
+// and the indexing after. The fakes run in a process of their own (see
+// scaleFakes), on this machine, so the figure is reciprocal's work, not
+// the network's or the rate limits'.
+func benchScaleSync(b *testing.B, bin, file, tmp, clients string, items int) {
+	fakes := exec.Command(scaleFakesCmd, file)
+	stdin, err := fakes.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := fakes.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	fakes.Stderr = os.Stderr
+	if err := fakes.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		stdin.Close() // the fakes serve until their input closes
+		fakes.Wait()
+	}()
+	sources, err := io.ReadAll(stdout)
+	if err != nil || len(sources) == 0 {
+		b.Fatalf("%s: %v (no configuration)", scaleFakesCmd, err)
+	}
+	config := filepath.Join(tmp, "sync.toml")
+	os.WriteFile(config, []byte(fmt.Sprintf("clients = %q\n\n%s\n[matching]\nlookback = \"14d\"\n", clients, sources)), 0o644)
+	env := []string{"RECIPROCAL_DATA=" + filepath.Join(tmp, "syncdata"), "RECIPROCAL_CONFIG=" + config, "RECIPROCAL_LOG=warn"}
+	s := runBin(b, env, bin, "sync")
+	b.Logf("first sync from the fakes: %v\n%s", s, s.out)
+	b.ReportMetric(float64(items)/s.wall.Seconds(), "sync-items/s")
+	b.ReportMetric(float64(items)/s.cpu.Seconds(), "sync-items/cpu-s")
+	b.ReportMetric(s.peakMB, "sync-peak-MB")
 }
 
 func fileSize(name string) int64 {

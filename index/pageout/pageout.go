@@ -8,7 +8,9 @@
 // its RSS, though the Go heap stays near 250 MB. Bleve does not expose its
 // maps, so Dir finds them where the kernel lists them, /proc/self/maps:
 // every shared mapping without write permission whose file is under the
-// directory. Every does it periodically while an index is open.
+// directory. Every does it whenever the process's resident pages of mapped
+// files grow over a limit, which it checks periodically (a read of
+// /proc/self/statm, a few microseconds).
 //
 // # Why this is safe
 //
@@ -61,10 +63,14 @@ func Dir(dir string) (Stats, error) {
 	return pageOut(canonical(dir))
 }
 
-// Every runs Dir(dir) every interval until stop is called; stop waits for
-// a pass under way to end. Errors other than ErrUnsupported are of no
-// consequence (at worst pages stay resident) and are ignored.
-func Every(dir string, interval time.Duration) (stop func()) {
+// Every checks every interval how much of this process's memory is pages
+// of mapped files (the executable's, the store's, the index's), and when
+// that is over limit bytes, runs Dir(dir). Below the limit it does nothing,
+// so that a short read (a search) keeps what it touched in the page cache
+// for the next one. stop ends it, waiting for a pass under way. Errors
+// other than ErrUnsupported are of no consequence (at worst pages stay
+// resident) and are ignored.
+func Every(dir string, interval time.Duration, limit int64) (stop func()) {
 	if !supported {
 		return func() {}
 	}
@@ -81,6 +87,9 @@ func Every(dir string, interval time.Duration) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
+				if n, err := residentFiles(); err == nil && n <= limit {
+					continue
+				}
 				if _, err := pageOut(dir); errors.Is(err, ErrUnsupported) {
 					return
 				}

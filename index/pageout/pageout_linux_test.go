@@ -127,7 +127,8 @@ func TestDirOnlyUnderDir(t *testing.T) {
 	}
 }
 
-// Every releases in the background until stopped.
+// Every releases in the background, once the process's mapped files are
+// over the limit, until stopped.
 func TestEvery(t *testing.T) {
 	dir := t.TempDir()
 	m := mapFile(t, dir, 4<<20)
@@ -135,7 +136,21 @@ func TestEvery(t *testing.T) {
 		t.Skip(err)
 	}
 	touch(t, m)
-	stop := Every(dir, time.Millisecond)
+	files, err := residentFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 4<<20 {
+		t.Fatalf("residentFiles = %d with 4 MiB of a mapped file read", files)
+	}
+	// Under the limit, nothing is released.
+	stop := Every(dir, time.Millisecond, 1<<40)
+	time.Sleep(20 * time.Millisecond)
+	stop()
+	if kb := residentKB(t, addrOf(m)); kb < 4<<10 {
+		t.Fatalf("%d kB of 4096 resident: released under the limit", kb)
+	}
+	stop = Every(dir, time.Millisecond, 0)
 	deadline := time.Now().Add(10 * time.Second)
 	for residentKB(t, addrOf(m)) > 512 {
 		if time.Now().After(deadline) {
@@ -196,6 +211,37 @@ func TestPageoutKeepsAnonymous(t *testing.T) {
 	for i := range m {
 		if m[i] != byte(i%251) {
 			t.Fatalf("byte %d is %d after MADV_PAGEOUT, want %d", i, m[i], i%251)
+		}
+	}
+}
+
+// BenchmarkDirIdle is the cost of one pass over a directory of 100 mapped
+// files of 16 MB with nothing resident: what Every costs between merges.
+func BenchmarkDirIdle(b *testing.B) {
+	dir := b.TempDir()
+	const size = 16 << 20
+	for i := range 100 {
+		name := filepath.Join(dir, fmt.Sprintf("%012x.zap", i))
+		if err := os.WriteFile(name, make([]byte, size), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ, syscall.MAP_SHARED)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { syscall.Munmap(m) })
+	}
+	if _, err := Dir(dir); err == ErrUnsupported {
+		b.Skip(err)
+	}
+	for b.Loop() {
+		if st, err := Dir(dir); err != nil || st.Mappings != 100 {
+			b.Fatal(st, err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/notify"
@@ -53,7 +54,7 @@ func (a *Alerter) compose(v *sla.Vuln, ws []sla.Window, rec Record, followUp boo
 		name += ".amended"
 	}
 	var html bytes.Buffer
-	if err := htmlTemplate.Execute(&html, vw); err != nil {
+	if err := htmlTemplate().Execute(&html, vw); err != nil {
 		return nil, err
 	}
 	return notify.ComposeMail(notify.Mail{
@@ -139,7 +140,8 @@ func renderText(v *view) string {
 	return b.String()
 }
 
-var htmlTemplate = template.Must(template.New("alert").Parse(`<!DOCTYPE html>
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("alert").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{{.ID}}</title></head>
 <body style="font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:15px;line-height:1.45;color:#1f2328;max-width:680px;margin:0 auto;padding:16px;">
@@ -174,3 +176,4 @@ var htmlTemplate = template.Must(template.New("alert").Parse(`<!DOCTYPE html>
 </body>
 </html>
 `))
+})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -28,18 +29,18 @@ func (p Period) Label() string {
 }
 
 var (
-	quarterPattern = regexp.MustCompile(`^(\d{4})-[Qq]([1-4])$`)
-	monthPattern   = regexp.MustCompile(`^(\d{4})-(\d{2})$`)
+	quarterPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{4})-[Qq]([1-4])$`) })
+	monthPattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{4})-(\d{2})$`) })
 )
 
 // ParsePeriod reads 2026-Q3 (a quarter) or 2026-11 (a month), in loc.
 func ParsePeriod(s string, loc *time.Location) (Period, error) {
-	if m := quarterPattern.FindStringSubmatch(s); m != nil {
+	if m := quarterPattern().FindStringSubmatch(s); m != nil {
 		y, _ := strconv.Atoi(m[1])
 		q, _ := strconv.Atoi(m[2])
 		return Quarter(y, q, loc), nil
 	}
-	if m := monthPattern.FindStringSubmatch(s); m != nil {
+	if m := monthPattern().FindStringSubmatch(s); m != nil {
 		y, _ := strconv.Atoi(m[1])
 		mo, _ := strconv.Atoi(m[2])
 		if mo >= 1 && mo <= 12 {

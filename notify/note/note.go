@@ -32,6 +32,7 @@ import (
 	"html/template"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -77,7 +78,7 @@ func cleanAll(list []string) []string {
 }
 
 // keyPattern is what a draft's key looks like.
-var keyPattern = regexp.MustCompile(`^(note|digest)/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`)
+var keyPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(note|digest)/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`) })
 
 // Parse reads a draft file named name. Errors name the file and line.
 func Parse(name string, data []byte) (*Draft, error) {
@@ -124,7 +125,7 @@ func Parse(name string, data []byte) (*Draft, error) {
 		return nil, fmt.Errorf("%s: no blank line between the headers and the text: is this a draft from 'reciprocal draft' or 'reciprocal digest'?", name)
 	case d.Key == "":
 		return nil, fmt.Errorf("%s: no Reciprocal-Key header: keep the one the draft was written with", name)
-	case !keyPattern.MatchString(d.Key):
+	case !keyPattern().MatchString(d.Key):
 		return nil, fmt.Errorf("%s: Reciprocal-Key %q is not one reciprocal writes (note/… or digest/…)", name, d.Key)
 	case len(d.To) == 0:
 		return nil, fmt.Errorf("%s: no recipient: add the client's contacts to To (the profile's contacts key fills it)", name)
@@ -193,7 +194,7 @@ func splitAddresses(s string) []string {
 func Compose(d *Draft, from string, now time.Time) (*notify.Message, error) {
 	text := CleanText(d.Body)
 	var html bytes.Buffer
-	if err := htmlTemplate.Execute(&html, struct {
+	if err := htmlTemplate().Execute(&html, struct {
 		Subject string
 		Paras   []template.HTML
 	}{notify.OneLine(d.Subject), htmlParagraphs(text)}); err != nil {
@@ -223,7 +224,7 @@ func CleanText(s string) string {
 	return strings.TrimRight(s, "\n") + "\n"
 }
 
-var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+[^\s<>".,;:!?)]`)
+var linkPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`https?://[^\s<>"]+[^\s<>".,;:!?)]`) })
 
 // htmlParagraphs escapes text paragraph by paragraph and makes web links
 // clickable; the paragraphs keep their line breaks and indentation
@@ -233,7 +234,7 @@ func htmlParagraphs(text string) []template.HTML {
 	for _, p := range strings.Split(strings.TrimSpace(text), "\n\n") {
 		var b strings.Builder
 		last := 0
-		for _, m := range linkPattern.FindAllStringIndex(p, -1) {
+		for _, m := range linkPattern().FindAllStringIndex(p, -1) {
 			b.WriteString(template.HTMLEscapeString(p[last:m[0]]))
 			u := p[m[0]:m[1]]
 			if h := notify.Href(u); h != "" {
@@ -249,7 +250,8 @@ func htmlParagraphs(text string) []template.HTML {
 	return out
 }
 
-var htmlTemplate = template.Must(template.New("note").Parse(`<!DOCTYPE html>
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("note").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{{.Subject}}</title></head>
 <body style="font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5;color:#1f2328;max-width:680px;margin:0 auto;padding:16px;">
@@ -259,3 +261,4 @@ var htmlTemplate = template.Must(template.New("note").Parse(`<!DOCTYPE html>
 </body>
 </html>
 `))
+})

@@ -43,6 +43,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/watcher/github"
@@ -233,12 +234,12 @@ func (s *Source) rate(stats *source.Stats, h http.Header) {
 	}
 }
 
-var nextLink = regexp.MustCompile(`<([^>]+)>;\s*rel="next"`)
+var nextLink = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<([^>]+)>;\s*rel="next"`) })
 
 // nextPage returns the next page's URL from a Link header, or "". A link to
 // another host than the API's is refused: the token goes nowhere else.
 func (s *Source) nextPage(link string) (string, error) {
-	m := nextLink.FindStringSubmatch(link)
+	m := nextLink().FindStringSubmatch(link)
 	if m == nil {
 		return "", nil
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -13,9 +14,11 @@ import (
 var (
 	// "GitHub-Pull-Request: golang/go#76459", the trailer gerritbot adds
 	// to a CL it imported from a pull request.
-	pullTrailer = regexp.MustCompile(`(?m)^GitHub-Pull-Request:[ \t]*([\w.-]+/[\w.-]+)#(\d+)[ \t]*$`)
+	pullTrailer = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?m)^GitHub-Pull-Request:[ \t]*([\w.-]+/[\w.-]+)#(\d+)[ \t]*$`)
+	})
 	// design/60105-name.md in golang/proposal.
-	designDoc = regexp.MustCompile(`^design/(\d+)-[^/]+\.md$`)
+	designDoc = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^design/(\d+)-[^/]+\.md$`) })
 )
 
 // linkedChange is what links reads of a ChangeInfo: only JSON that decodes
@@ -51,14 +54,14 @@ func links(rec source.Record) ([]topic.Link, error) {
 		msg = rev.Commit.Message
 	}
 	out = append(out, topic.MessageLinks(msg, topic.GoRepo)...)
-	for _, m := range pullTrailer.FindAllStringSubmatch(msg, -1) {
+	for _, m := range pullTrailer().FindAllStringSubmatch(msg, -1) {
 		if n, err := strconv.Atoi(m[2]); err == nil && n > 0 {
 			out = append(out, topic.Link{To: index.GitHubID(m[1], n), Kind: topic.LinkImported})
 		}
 	}
 	if ch.Project == "proposal" && ok {
 		for f := range rev.Files {
-			if m := designDoc.FindStringSubmatch(f); m != nil {
+			if m := designDoc().FindStringSubmatch(f); m != nil {
 				if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
 					out = append(out, topic.Link{To: index.GitHubID(topic.GoRepo, n), Kind: topic.LinkDesign})
 				}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
@@ -13,9 +14,9 @@ import (
 
 var (
 	// "[1.26 backport]" at the end of a backport issue's title.
-	backportTitle = regexp.MustCompile(`(?i)\[\d+\.\d+ backport\]`)
+	backportTitle = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\[\d+\.\d+ backport\]`) })
 	// "@x requested issue #76489 to be considered for backport".
-	backportParent = regexp.MustCompile(`(?i)issue #(\d+)`)
+	backportParent = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)issue #(\d+)`) })
 )
 
 // linkedIssue is what links reads of an issue: only JSON that decodes is
@@ -41,8 +42,8 @@ func links(rec source.Record) ([]topic.Link, error) {
 		repo = repo[:i]
 	}
 	var out []topic.Link
-	if strings.EqualFold(is.User.Login, "gopherbot") && backportTitle.MatchString(is.Title) {
-		if m := backportParent.FindStringSubmatch(is.Body); m != nil {
+	if strings.EqualFold(is.User.Login, "gopherbot") && backportTitle().MatchString(is.Title) {
+		if m := backportParent().FindStringSubmatch(is.Body); m != nil {
 			if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
 				out = append(out, topic.Link{To: index.GitHubID(repo, n), Kind: topic.LinkBackport})
 			}

@@ -91,6 +91,8 @@ type concernEval struct {
 	// fileWords are the query's words that name a file ("go.work",
 	// "vendor/modules.txt"): base name → the word's analyzed terms.
 	fileWords map[string][]string
+	// pkgs are the concern's packages with their mirrors (withMirrors).
+	pkgs []string
 	// plainTerms are the terms of the query's one-token words ("vendor"),
 	// not also of a word of several ("-mod=vendor").
 	plainTerms map[string]bool
@@ -106,7 +108,7 @@ func (ce *concernEval) request(ix *index.Index) index.Request {
 }
 
 func newConcernEval(p *configs.Profile, c *configs.Concern) *concernEval {
-	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(wordsOf(c)), fileWords: fileWords(c.Query), plainTerms: plainTerms(c.Query)}
+	return &concernEval{client: p, concern: c, fp: Fingerprint(c), content: contentOf(c), words: queryWords(wordsOf(c)), fileWords: fileWords(c.Query), plainTerms: plainTerms(c.Query), pkgs: withMirrors(c.Packages)}
 }
 
 func (ce *concernEval) key() string { return ce.client.ID + "\x00" + ce.concern.ID }
@@ -174,7 +176,7 @@ func (ce *concernEval) onlyTestSupport(h *index.Hit) bool {
 	}
 	within := false
 	for _, p := range h.Packages {
-		for _, cp := range withMirrors(ce.concern.Packages) {
+		for _, cp := range ce.pkgs {
 			if !pkgpath.Within(p, cp) {
 				continue
 			}
@@ -272,7 +274,7 @@ func goOwn(h *index.Hit) bool {
 // reasons says why hit matched the concern.
 func (ce *concernEval) reasons(h *index.Hit) queue.Reasons {
 	var r queue.Reasons
-	for _, cp := range withMirrors(ce.concern.Packages) {
+	for _, cp := range ce.pkgs {
 		for _, p := range h.Packages {
 			if pkgpath.Within(p, cp) {
 				r.Packages = append(r.Packages, cp)

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/queue"
@@ -69,12 +70,14 @@ func (f feature) String() string {
 
 // titleArea finds the package paths a Go title starts with, after any
 // "[release-branch.go1.N]" tags and a "proposal:" prefix.
-var titleArea = regexp.MustCompile(`^\s*(?:\[[^\]]*\]\s*)*(?:proposal:\s*)?([A-Za-z0-9_.\-/]+(?:\s*,\s*[A-Za-z0-9_.\-/]+)*)\s*:`)
+var titleArea = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\s*(?:\[[^\]]*\]\s*)*(?:proposal:\s*)?([A-Za-z0-9_.\-/]+(?:\s*,\s*[A-Za-z0-9_.\-/]+)*)\s*:`)
+})
 
 // featuresOf returns the features of an item.
 func featuresOf(it *queue.ItemInfo) []feature {
 	var fs []feature
-	if m := titleArea.FindStringSubmatch(it.Title); m != nil {
+	if m := titleArea().FindStringSubmatch(it.Title); m != nil {
 		for _, a := range strings.Split(m[1], ",") {
 			a = strings.TrimSpace(a)
 			if a == "" {

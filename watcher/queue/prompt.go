@@ -91,6 +91,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/index"
@@ -271,12 +272,12 @@ func ID(client, concern, item string) string {
 	return "p-" + idChars(client, concern, item)[:idLen]
 }
 
-var idPattern = regexp.MustCompile(`^p-[a-z2-7]{7,52}$`)
+var idPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^p-[a-z2-7]{7,52}$`) })
 
 // ParseID checks a prompt ID typed by a user, accepting upper case.
 func ParseID(s string) (string, error) {
 	id := strings.ToLower(strings.TrimSpace(s))
-	if !idPattern.MatchString(id) {
+	if !idPattern().MatchString(id) {
 		return "", fmt.Errorf("bad prompt ID %q: want p- and 7 letters or digits 2-7, like p-k3xq9za", s)
 	}
 	return id, nil

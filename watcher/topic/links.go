@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
@@ -76,12 +77,18 @@ const GoRepo = "golang/go"
 // same words, and vulnerability entries the same URLs.
 var (
 	// "Fixes #1", "Updates golang/go#2", "For #3, #4", "fixes golang/go#5 and #6".
-	verbRefs = regexp.MustCompile(`(?i)\b(fix(?:es|ed)?|close[sd]?|resolve[sd]?|update[sd]?|for)\b:?[ \t]+((?:[\w.-]+/[\w.-]+)?#\d+(?:(?:[ \t]*,[ \t]*|[ \t]+and[ \t]+)(?:[\w.-]+/[\w.-]+)?#\d+)*)`)
-	oneRef   = regexp.MustCompile(`(?:([\w.-]+/[\w.-]+))?#(\d+)`)
+	verbRefs = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(fix(?:es|ed)?|close[sd]?|resolve[sd]?|update[sd]?|for)\b:?[ \t]+((?:[\w.-]+/[\w.-]+)?#\d+(?:(?:[ \t]*,[ \t]*|[ \t]+and[ \t]+)(?:[\w.-]+/[\w.-]+)?#\d+)*)`)
+	})
+	oneRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:([\w.-]+/[\w.-]+))?#(\d+)`) })
 	// go.dev/issue/N, golang.org/issue/N, github.com/golang/go/issues/N.
-	issueURL = regexp.MustCompile(`\b(?:go\.dev|golang\.org)/issues?/(\d+)\b|\bgithub\.com/golang/go/issues/(\d+)\b`)
+	issueURL = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\b(?:go\.dev|golang\.org)/issues?/(\d+)\b|\bgithub\.com/golang/go/issues/(\d+)\b`)
+	})
 	// go.dev/cl/N, golang.org/cl/N, go-review.googlesource.com/c/<project>/+/N.
-	clURL = regexp.MustCompile(`\b(?:go\.dev|golang\.org)/cl/(\d+)\b|\bgo-review\.googlesource\.com/(?:c/[\w./-]+/\+/)?(\d+)\b`)
+	clURL = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\b(?:go\.dev|golang\.org)/cl/(\d+)\b|\bgo-review\.googlesource\.com/(?:c/[\w./-]+/\+/)?(\d+)\b`)
+	})
 )
 
 // MessageLinks finds the issues a commit message or pull request names:
@@ -89,13 +96,13 @@ var (
 // cite.
 func MessageLinks(text, defaultRepo string) []Link {
 	var out []Link
-	for _, m := range verbRefs.FindAllStringSubmatch(text, -1) {
+	for _, m := range verbRefs().FindAllStringSubmatch(text, -1) {
 		kind := LinkUpdates
 		switch v := strings.ToLower(m[1]); {
 		case strings.HasPrefix(v, "fix"), strings.HasPrefix(v, "close"), strings.HasPrefix(v, "resolve"):
 			kind = LinkFixes
 		}
-		for _, r := range oneRef.FindAllStringSubmatch(m[2], -1) {
+		for _, r := range oneRef().FindAllStringSubmatch(m[2], -1) {
 			repo := r[1]
 			if repo == "" {
 				repo = defaultRepo
@@ -110,12 +117,12 @@ func MessageLinks(text, defaultRepo string) []Link {
 
 // IssueURLLinks links, as kind, to the Go issues text names by URL.
 func IssueURLLinks(text, kind string) []Link {
-	return urlLinks(issueURL, text, kind, func(n int) string { return index.GitHubID(GoRepo, n) })
+	return urlLinks(issueURL(), text, kind, func(n int) string { return index.GitHubID(GoRepo, n) })
 }
 
 // CLURLLinks links, as kind, to the Go changes text names by URL (at their
 // CLNode).
-func CLURLLinks(text, kind string) []Link { return urlLinks(clURL, text, kind, CLNode) }
+func CLURLLinks(text, kind string) []Link { return urlLinks(clURL(), text, kind, CLNode) }
 
 func urlLinks(re *regexp.Regexp, text, kind string, node func(int) string) []Link {
 	var out []Link
