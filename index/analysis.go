@@ -83,7 +83,18 @@ func init() {
 type goTokenizer struct{}
 
 func (goTokenizer) Tokenize(input []byte) analysis.TokenStream {
-	var out analysis.TokenStream
+	// Tokens are allocated in slabs, not one by one: text has a token
+	// every six bytes or so, and the stream's tokens live as long as it.
+	guess := len(input)/6 + 1
+	out := make(analysis.TokenStream, 0, guess)
+	slab := make([]analysis.Token, 0, min(guess, 1024))
+	token := func(t analysis.Token) *analysis.Token {
+		if len(slab) == cap(slab) {
+			slab = make([]analysis.Token, 0, cap(slab))
+		}
+		slab = append(slab, t)
+		return &slab[len(slab)-1]
+	}
 	pos := 1
 	var compound [][2]int // the runs of the current compound ("P-256")
 	compoundPos := 0
@@ -94,10 +105,10 @@ func (goTokenizer) Tokenize(input []byte) analysis.TokenStream {
 				joined = append(joined, input[r[0]:r[1]]...)
 			}
 			if len(joined) <= maxJoined {
-				out = append(out, &analysis.Token{
+				out = append(out, token(analysis.Token{
 					Term: joined, Start: compound[0][0], End: compound[n-1][1],
 					Position: compoundPos, Type: analysis.AlphaNumeric,
-				})
+				}))
 			}
 		}
 		compound = compound[:0]
@@ -137,17 +148,17 @@ func (goTokenizer) Tokenize(input []byte) analysis.TokenStream {
 		if allDigits(word) {
 			typ = analysis.Numeric
 		}
-		out = append(out, &analysis.Token{Term: word, Start: start, End: i, Position: pos, Type: typ})
+		out = append(out, token(analysis.Token{Term: word, Start: start, End: i, Position: pos, Type: typ}))
 		parts := camelParts(word)
 		if len(parts) < 2 {
 			pos++
 			continue
 		}
 		for k, p := range parts {
-			out = append(out, &analysis.Token{
+			out = append(out, token(analysis.Token{
 				Term: word[p[0]:p[1]], Start: start + p[0], End: start + p[1],
 				Position: pos + k, Type: analysis.AlphaNumeric,
-			})
+			}))
 		}
 		pos += len(parts)
 	}
@@ -189,6 +200,9 @@ func allDigits(b []byte) bool {
 // ("CAs", "IPs"): an upper-case run followed by a lone "s" that ends the
 // identifier or precedes another upper-case letter.
 func camelParts(word []byte) [][2]int {
+	if plainWord(word) {
+		return nil
+	}
 	type rc struct {
 		r   rune
 		off int
@@ -235,4 +249,16 @@ func camelParts(word []byte) [][2]int {
 		prev = c
 	}
 	return append(parts, [2]int{rs[prev].off, len(word)})
+}
+
+// plainWord reports whether word is ASCII without digits or upper-case
+// letters after its first: most words of prose, which camelParts would not
+// cut, told apart without decoding them.
+func plainWord(word []byte) bool {
+	for i, c := range word {
+		if c >= 0x80 || c >= '0' && c <= '9' || i > 0 && c >= 'A' && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }

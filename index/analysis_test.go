@@ -166,3 +166,28 @@ func TestStaleAnalysis(t *testing.T) {
 		x.Close()
 	}
 }
+
+// analyzeText is tracker prose as the index meets it: English, Go
+// identifiers, package paths, versions and a stack trace.
+const analyzeText = `crypto/tls: Conn.Handshake hangs when the server sends a HelloRetryRequest
+
+What version of Go are you using (go version)? go1.22.3 linux/amd64. We run
+an HTTPServer behind a proxy and set GetClientCertificate on the tls.Config;
+with SessionTicketsDisabled false the client resumes, but after the upgrade to
+x/net/http2 v0.25.0 the handshake never completes. Let's see the goroutine:
+
+goroutine 42 [IO wait]: crypto/tls.(*Conn).readRecordOrCCS(0xc000123456, 0x0)
+	/usr/local/go/src/crypto/tls/conn.go:612 +0x1a5
+net/http.(*persistConn).readLoop(0xc0001b2000) /usr/local/go/src/net/http/transport.go:2238
+
+It doesn't happen with GODEBUG=tlsrsakex=1 or with ML-KEM disabled (P-256 only).`
+
+func BenchmarkAnalyze(b *testing.B) {
+	a := analyzer()
+	text := []byte(analyzeText)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Analyze(text)
+	}
+}

@@ -42,7 +42,7 @@ func (e *Env) vuln(id string) (*index.Item, map[string][]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	matched, err := e.SLAPolicy().Matched(context.Background(), e.Data, []string{it.ID})
+	matched, err := e.SLAPolicy().Matched(context.Background(), e.Data, []*index.Item{&it})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -145,22 +145,31 @@ type Touch struct {
 func Touches(it *index.Item, p *configs.Profile, matched []string) []Touch {
 	var out []Touch
 	for _, c := range p.Concerns {
-		var pkgs []string
-		if len(c.Kinds) == 0 || slices.Contains(c.Kinds, index.KindVuln) {
-			for _, cp := range c.Packages {
-				for _, ip := range it.Packages {
-					if ip == cp || strings.HasPrefix(ip, cp+"/") {
-						pkgs = append(pkgs, cp)
-						break
-					}
-				}
-			}
-		}
+		pkgs := touchedPackages(it, &c)
 		if len(pkgs) > 0 || slices.Contains(matched, c.ID) {
 			out = append(out, Touch{Concern: c, Packages: pkgs})
 		}
 	}
 	return out
+}
+
+// touchedPackages returns the packages of concern c that vulnerability it
+// affects (or a sub-package of), none if c's kinds leave vulnerabilities
+// out.
+func touchedPackages(it *index.Item, c *configs.Concern) []string {
+	if len(c.Kinds) > 0 && !slices.Contains(c.Kinds, index.KindVuln) {
+		return nil
+	}
+	var pkgs []string
+	for _, cp := range c.Packages {
+		for _, ip := range it.Packages {
+			if ip == cp || strings.HasPrefix(ip, cp+"/") {
+				pkgs = append(pkgs, cp)
+				break
+			}
+		}
+	}
+	return pkgs
 }
 
 // Why a vulnerability qualifies.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/reciprocal-access/reciprocal/configs"
 	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
 	"github.com/reciprocal-access/reciprocal/watcher/match"
@@ -52,14 +53,6 @@ func (pol *Policy) Recent(ctx context.Context, d *watcher.Data, since time.Time)
 	if err != nil {
 		return nil, fmt.Errorf("sla: recent vulnerabilities: %w", err)
 	}
-	var ids []string
-	for _, h := range res.Hits {
-		ids = append(ids, h.ID)
-	}
-	matched, err := pol.Matched(ctx, d, ids)
-	if err != nil {
-		return nil, err
-	}
 	var out []Vuln
 	err = d.Store.View(func(tx *store.Tx) error {
 		for _, h := range res.Hits {
@@ -71,18 +64,29 @@ func (pol *Policy) Recent(ctx context.Context, d *watcher.Data, since time.Time)
 			if err != nil {
 				return err
 			}
-			out = append(out, Vuln{Item: it, Matched: matched[it.ID]})
+			out = append(out, Vuln{Item: it})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sla: %w", err)
 	}
+	items := make([]*index.Item, len(out))
+	for i := range out {
+		items[i] = &out[i].Item
+	}
+	matched, err := pol.Matched(ctx, d, items)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Matched = matched[out[i].Item.ID]
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Item.Created.After(out[j].Item.Created) })
 	return out, nil
 }
 
-// Matched returns, for each of ids, the concerns each client's profile
+// Matched returns, for each of items, the concerns each client's profile
 // says the item touches: item ID → client → concern IDs. A concern
 // counts when its packages, its query or both reach the item by the
 // matcher's rules (match.Touching, evaluated on the item itself, so that
@@ -91,11 +95,36 @@ func (pol *Policy) Recent(ctx context.Context, d *watcher.Data, since time.Time)
 // in any state, held back as probably not relevant included: whether a
 // vulnerability touches a client's concern is a promise, not a relevance
 // guess.
-func (pol *Policy) Matched(ctx context.Context, d *watcher.Data, ids []string) (map[string]map[string][]string, error) {
-	if len(ids) == 0 {
-		return map[string]map[string][]string{}, nil
+//
+// An item that a concern's packages reach already touches it (Touches),
+// so the concern's search runs only over the others: most of the time,
+// over none.
+func (pol *Policy) Matched(ctx context.Context, d *watcher.Data, items []*index.Item) (map[string]map[string][]string, error) {
+	out := map[string]map[string][]string{}
+	if len(items) == 0 {
+		return out, nil
 	}
-	out, err := match.Touching(ctx, d.Index, pol.Profiles, ids)
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	candidates := func(p *configs.Profile, c *configs.Concern) []string {
+		var rest []string
+		for _, it := range items {
+			if len(touchedPackages(it, c)) == 0 {
+				rest = append(rest, it.ID)
+			}
+		}
+		return rest
+	}
+	// One search per concern at most: the files stay open for them, as
+	// for a match run, rather than open for each.
+	release, err := d.Hold()
+	if err != nil {
+		return nil, fmt.Errorf("sla: %w", err)
+	}
+	defer release()
+	out, err = match.Touching(ctx, d.Index, pol.Profiles, candidates)
 	if err != nil {
 		return nil, fmt.Errorf("sla: %w", err)
 	}

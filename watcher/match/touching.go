@@ -9,9 +9,10 @@ import (
 	"github.com/reciprocal-access/reciprocal/index"
 )
 
-// Touching evaluates every concern of profiles against the items ids, by
-// the matcher's rules: the concern's index query (packages, query, kinds,
-// as Request builds it) restricted to ids, routine changes left out
+// Touching evaluates every concern of profiles against the items ids
+// gives for it, by the matcher's rules: the concern's index query
+// (packages, query, kinds, as Request builds it) restricted to those
+// items, routine changes left out
 // unless the concern asks for them and third-party vulnerabilities left
 // out for a concern without packages (keep). It returns item ID → client
 // ID → concern IDs, in profile order; an item no concern matches is
@@ -24,17 +25,22 @@ import (
 // match) nor on what learning guessed about relevance. The look-back does
 // not apply either: it keeps old items out of the queue, and the SLA's
 // own window decides how old a vulnerability may be.
-func Touching(ctx context.Context, ix *index.Index, profiles configs.Profiles, ids []string) (map[string]map[string][]string, error) {
+//
+// ids gives, for each concern, the items to evaluate it against (a caller
+// that already knows some items touch a concern leaves them out); a
+// concern given none costs no search.
+func Touching(ctx context.Context, ix *index.Index, profiles configs.Profiles, ids func(*configs.Profile, *configs.Concern) []string) (map[string]map[string][]string, error) {
 	out := map[string]map[string][]string{}
-	if len(ids) == 0 {
-		return out, nil
-	}
 	for _, p := range profiles {
 		for i := range p.Concerns {
+			these := ids(p, &p.Concerns[i])
+			if len(these) == 0 {
+				continue
+			}
 			ce := newConcernEval(p, &p.Concerns[i])
 			req := ce.request(ix)
-			req.IDs = ids
-			req.Limit = len(ids)
+			req.IDs = these
+			req.Limit = len(these)
 			req.Highlight = false
 			res, err := ix.Search(ctx, req)
 			if err != nil {
