@@ -275,6 +275,13 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 		from = last
 		if time.Since(held) > indexHold {
 			release()
+			// A reader waiting for the files retries its lock every
+			// 50 ms (bbolt's flock loop): taking them back at once
+			// would almost always beat it, and it would give up after
+			// a minute. The pause costs 2% of a long indexing run.
+			if err := sleepCtx(ctx, letReadersIn); err != nil {
+				return n, err
+			}
 			if release, err = ix.Hold(); err != nil {
 				return n, err
 			}
@@ -289,8 +296,23 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 var errBatchFull = errors.New("batch full")
 
 // indexHold is how long indexing keeps the store and index files open
-// before letting readers in (see package store).
-const indexHold = 5 * time.Second
+// before letting readers in (see package store) for letReadersIn.
+const (
+	indexHold    = 5 * time.Second
+	letReadersIn = 100 * time.Millisecond
+)
+
+// sleepCtx sleeps for d, or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // Reindex rebuilds the index from the store, whatever state the old index
 // is in: it builds a new index beside the old one and moves it into place

@@ -59,7 +59,10 @@ func (s *Store) Compact() (before, after int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: compact: %w", err)
 	}
-	if err := bolt.Compact(dst, db, compactTxBytes); err != nil {
+	stopRelease := releaseWhileOpen(db)
+	err = bolt.Compact(dst, db, compactTxBytes)
+	stopRelease()
+	if err != nil {
 		dst.Close()
 		os.Remove(tmp)
 		return 0, 0, fmt.Errorf("store: compact: %w", err)
@@ -92,6 +95,40 @@ func (s *Store) Compact() (before, after int64, err error) {
 	}
 	return before, after, nil
 }
+
+// releaseWhileOpen gives back the pages of db's memory map every
+// compactRelease until stop is called. Compact reads the whole store through
+// the map in one transaction, and without this every page of it stays
+// resident (2.2 GB at one million objects). It is safe for the reason
+// releaseMapped is: each release runs inside a read transaction of db,
+// which keeps the map from moving, and nothing writes to db meanwhile.
+func releaseWhileOpen(db *bolt.DB) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(compactRelease)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				db.View(func(tx *bolt.Tx) error {
+					releaseMapped(tx)
+					return nil
+				})
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// compactRelease is how often Compact gives back the pages it has read.
+const compactRelease = 100 * time.Millisecond
 
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) {
