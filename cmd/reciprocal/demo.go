@@ -208,6 +208,7 @@ func (d *demo) clientSide() error {
 
 	d.step("11:05: the mitigation line written, the note sent (once, through the SMTP server)")
 	d.say("The maintainer reviews the draft and writes the advice on its %s …] line.", note.Placeholder)
+	d.a.clock = func() time.Time { return time.Date(2026, 11, 24, 10, 5, 0, 0, time.UTC) }
 	if err := fillMitigation(draft, "Until you upgrade: give each listener its own ticket key file, or rotate with SetSessionTicketKeys."); err != nil {
 		return err
 	}
