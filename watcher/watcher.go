@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/reciprocal-access/reciprocal/index"
+	"github.com/reciprocal-access/reciprocal/watcher/internal/fetch"
 	"github.com/reciprocal-access/reciprocal/watcher/source"
 	"github.com/reciprocal-access/reciprocal/watcher/store"
 	"github.com/reciprocal-access/reciprocal/watcher/topic"
@@ -279,7 +280,7 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 			// 50 ms (bbolt's flock loop): taking them back at once
 			// would almost always beat it, and it would give up after
 			// a minute. The pause costs 2% of a long indexing run.
-			if err := sleepCtx(ctx, letReadersIn); err != nil {
+			if err := fetch.SleepCtx(ctx, letReadersIn); err != nil {
 				return n, err
 			}
 			if release, err = ix.Hold(); err != nil {
@@ -301,18 +302,6 @@ const (
 	indexHold    = 5 * time.Second
 	letReadersIn = 100 * time.Millisecond
 )
-
-// sleepCtx sleeps for d, or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // Reindex rebuilds the index from the store, whatever state the old index
 // is in: it builds a new index beside the old one and moves it into place
