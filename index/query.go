@@ -313,53 +313,37 @@ func anyTextOrNil(q query.Query) query.Query {
 func onField(q query.Query, field string) query.Query {
 	switch q := q.(type) {
 	case *query.MatchQuery:
-		if q.FieldVal == "" {
-			c := *q
-			c.FieldVal = field
-			return &c
-		}
+		return withField(q, field)
 	case *query.MatchPhraseQuery:
-		if q.FieldVal == "" {
-			c := *q
-			c.FieldVal = field
-			return &c
-		}
+		return withField(q, field)
 	case *query.MultiPhraseQuery:
-		if q.FieldVal == "" {
-			c := *q
-			c.FieldVal = field
-			return &c
-		}
+		return withField(q, field)
 	case *query.TermQuery:
-		if q.FieldVal == "" {
-			c := *q
-			c.FieldVal = field
-			return &c
-		}
+		return withField(q, field)
 	case *query.FuzzyQuery:
-		if q.FieldVal == "" {
-			c := *q
-			c.FieldVal = field
-			return &c
-		}
+		return withField(q, field)
 	case *query.PrefixQuery:
-		if q.FieldVal == "" {
-			c := *q
-			c.FieldVal = field
-			return &c
-		}
+		return withField(q, field)
 	case *query.WildcardQuery:
-		if q.FieldVal == "" {
-			c := *q
-			c.FieldVal = field
-			return &c
-		}
+		return withField(q, field)
 	case *query.RegexpQuery:
-		if q.FieldVal == "" {
-			c := *q
-			c.FieldVal = field
-			return &c
-		}
+		return withField(q, field)
 	}
 	return nil
+}
+
+// withField returns a copy of q that searches field, or nil if q names a
+// field already. The parsed query is left as it is: one leaf becomes a
+// disjunction over several fields, each with its own copy.
+func withField[T any, P interface {
+	*T
+	query.FieldableQuery
+}](q P, field string) query.Query {
+	if q.Field() != "" {
+		return nil
+	}
+	c := P(new(T))
+	*c = *q
+	c.SetField(field)
+	return c
 }
