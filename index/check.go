@@ -1,10 +1,10 @@
 package index
 
 import (
-	"fmt"
 	"path/filepath"
 	"time"
 
+	"github.com/reciprocal-access/reciprocal/internal/boltcheck"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -23,19 +23,8 @@ func Check(path string) (err error) {
 	}
 	defer db.Close()
 	return db.View(func(tx *bbolt.Tx) error {
-		var first error
-		n := 0
-		for e := range tx.Check() { // drained to the end: the check runs in its own goroutine
-			if first == nil {
-				first = e
-			}
-			n++
-		}
-		switch {
-		case n == 1:
-			return damaged(path, first)
-		case n > 1:
-			return damaged(path, fmt.Sprintf("%v (and %d more problems)", first, n-1))
+		if err := boltcheck.Run(tx); err != nil {
+			return damaged(path, err)
 		}
 		return nil
 	})

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/reciprocal-access/reciprocal/internal/boltcheck"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -162,19 +163,8 @@ func (s *Store) Check() (err error) {
 	}
 	defer s.release()
 	return db.View(func(tx *bolt.Tx) error {
-		var first error
-		n := 0
-		for e := range tx.Check() { // drained to the end: the check runs in its own goroutine
-			if first == nil {
-				first = e
-			}
-			n++
-		}
-		switch {
-		case n == 1:
-			return fmt.Errorf("%w: %s: %v", ErrDamaged, s.path, first)
-		case n > 1:
-			return fmt.Errorf("%w: %s: %v (and %d more problems)", ErrDamaged, s.path, first, n-1)
+		if err := boltcheck.Run(tx); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrDamaged, s.path, err)
 		}
 		return nil
 	})
