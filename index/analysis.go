@@ -53,8 +53,9 @@ const AnalyzerName = "reciprocal-go"
 // changes whenever the analyzer, the mapping or the derived fields change
 // in a way that needs the index rebuilt; an index recording another version
 // (or none: version 1 was Bleve's English analyzer) is stale. Version 9
-// dropped the composite "_all" field (see textFields in query.go).
-const AnalysisVersion = 10
+// dropped the composite "_all" field (see textFields in query.go); version
+// 11 the doc values of the text fields and the number (see newMapping).
+const AnalysisVersion = 11
 
 const tokenizerName = "reciprocal-go"
 

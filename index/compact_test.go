@@ -96,3 +96,75 @@ func TestCompact(t *testing.T) {
 		t.Fatal("index directory gone")
 	}
 }
+
+// Settle merges what many small batches left down to what the merge
+// policy keeps (at most ten segments of a tier: these are all in the
+// first), persisted, with every document and the position intact.
+func TestSettle(t *testing.T) {
+	defer func(n uint64) { settleAbove = n }(settleAbove)
+	settleAbove = 0 // settle whatever the count
+	// No background merges: indexing leaves one segment per batch, as
+	// when it outruns the merges on a busy machine.
+	// (Segments over half the maximum size are never merged.)
+	testConfig = map[string]interface{}{"scorchMergePlanOptions": map[string]interface{}{"MaxSegmentSize": 1}}
+	defer func() { testConfig = nil }()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "index")
+	x, err := Open(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { x.Close() }()
+	release, err := x.Hold() // open throughout, as indexing keeps it
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batches = 60
+	for i := 1; i <= batches; i++ {
+		b := x.NewBatch()
+		it := &Item{ID: fmt.Sprintf("golang/go#%d", i), Source: "github", Repo: "golang/go", Number: i, Kind: KindIssue,
+			Title: fmt.Sprintf("crypto/tls: item %d", i), Updated: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
+		if err := b.Add(it); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Commit(ctx, uint64(i)); err != nil {
+			t.Fatal(err)
+		}
+		x.mu.Lock()
+		err := x.persisted(0) // each batch a file of its own
+		x.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := zapFiles(t, path); n < 30 {
+		t.Fatalf("%d segment files before Settle, want one a batch (%d)", n, batches)
+	}
+	if err := x.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	x.Close()
+	x, err = Open(path, true) // what a later command sees
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := x.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.release()
+	s, err := scorchOf(ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.StatsMap()["num_root_filesegments"].(uint64); n > 10 {
+		t.Errorf("%d segments after Settle, want at most 10", n)
+	}
+	if n, err := x.Count(); err != nil || n != batches {
+		t.Errorf("Count = %d, %v; want %d", n, err, batches)
+	}
+	if s, err := x.Seq(); err != nil || s != batches {
+		t.Errorf("Seq = %d, %v; want %d", s, err, batches)
+	}
+}

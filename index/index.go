@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -70,11 +71,13 @@ type Index struct {
 // RSS, and a whole-index match most of what it read. The limit counts the
 // executable's pages (about 17 MB) and the store's (see watcher/store) as
 // well; a short search stays under it and keeps its pages cached for the
-// next. A tenth of a second bounds what merging adds between two checks
-// (tens of MB); a check reads /proc/self/statm, a pass over a million
-// objects' segments costs about 0.3 ms.
+// next. A check reads /proc/self/statm (microseconds) and a pass over a
+// million objects' segments costs about 0.3 ms, so checks are frequent:
+// a merge reads segments at hundreds of MB a second, and checking every
+// 100 ms let the import of a million objects hold 178 MB of segment pages
+// at its peak.
 const (
-	pageoutInterval = 100 * time.Millisecond
+	pageoutInterval = 20 * time.Millisecond
 	pageoutLimit    = 64 << 20
 )
 
@@ -200,7 +203,7 @@ func openBleve(path string, readOnly bool) (bleve.Index, error) {
 			skipped = line
 		}
 	}, func() (bleve.Index, error) {
-		return bleve.OpenUsing(path, map[string]interface{}{
+		return bleve.OpenUsing(path, withTestConfig(map[string]interface{}{
 			"read_only":    readOnly,
 			"bolt_timeout": FileWait.String(),
 			// A batch is applied as soon as it is in memory; scorch
@@ -210,7 +213,7 @@ func openBleve(path string, readOnly bool) (bleve.Index, error) {
 			// position with it, so a crash loses at most batches that
 			// the next run indexes again.
 			"unsafe_batch": !readOnly,
-		})
+		}))
 	})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w for %v (%s)", ErrBusy, FileWait, path)
@@ -227,6 +230,14 @@ func openBleve(path string, readOnly bool) (bleve.Index, error) {
 		return nil, damaged(path, strings.TrimSuffix(strings.TrimSpace(reason), ", continuing"))
 	}
 	return b, nil
+}
+
+// testConfig, set only by tests, adds to the scorch configuration.
+var testConfig map[string]interface{}
+
+func withTestConfig(c map[string]interface{}) map[string]interface{} {
+	maps.Copy(c, testConfig)
+	return c
 }
 
 // ErrDamaged reports an index that cannot be read: its files are missing,
@@ -290,7 +301,7 @@ func Open(path string, readOnly bool) (x *Index, err error) {
 // Create creates a new, empty index at path, which must not exist.
 func Create(path string) (x *Index, err error) {
 	defer guard(path, &err)
-	b, err := bleve.NewUsing(path, newMapping(), scorch.Name, scorch.Name, nil)
+	b, err := bleve.NewUsing(path, newMapping(), scorch.Name, scorch.Name, withTestConfig(map[string]interface{}{}))
 	if err == nil {
 		if err = b.SetInternal(analysisKey, []byte(strconv.Itoa(AnalysisVersion))); err != nil {
 			b.Close()

@@ -151,6 +151,10 @@ func newMapping() mapping.IndexMapping {
 		f.Store = store
 		f.IncludeTermVectors = true // positions, for phrases and highlighting
 		f.IncludeInAll = false      // see textFields
+		// No doc values: nothing sorts or facets by a text field, and
+		// they are each document's terms once more, built with every
+		// segment and rewritten with every merge.
+		f.DocValues = false
 		return f
 	}
 	kw := func(store bool) *mapping.FieldMapping {
@@ -172,6 +176,7 @@ func newMapping() mapping.IndexMapping {
 	num := bleve.NewNumericFieldMapping()
 	num.Store = true
 	num.IncludeInAll = false
+	num.DocValues = false // read from its stored value, never sorted by
 
 	url := bleve.NewTextFieldMapping()
 	url.Index = false

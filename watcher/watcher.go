@@ -266,7 +266,7 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 			return n, err
 		}
 		if last == 0 {
-			return n, nil
+			return n, settle(ctx, ix, n)
 		}
 		if err := d.quarantine(bad, cleared); err != nil {
 			return n, err
@@ -295,10 +295,22 @@ func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
 			held = time.Now()
 		}
 		if !full {
-			return n, nil
+			return n, settle(ctx, ix, n)
 		}
 	}
 }
+
+// settle has the index catch up with its merges (index.Settle) after a run
+// that indexed at least settleAfter items: a first import or sync, a
+// reindex. The batches of a daily sync leave it to the background merges.
+func settle(ctx context.Context, ix *index.Index, n int) error {
+	if n < settleAfter {
+		return nil
+	}
+	return ix.Settle(ctx)
+}
+
+const settleAfter = 20000
 
 var errBatchFull = errors.New("batch full")
 
