@@ -89,3 +89,55 @@ func TestReleaseMapped(t *testing.T) {
 		t.Fatalf("after release, scan read %d items", n)
 	}
 }
+
+// Reading items all over the file in one transaction, as indexing a first
+// sync does, gives the pages back every releaseReads reads: the kernel
+// maps the pages around each one read, and without the releases they
+// would add up to most of the file.
+func TestReleaseWhileReading(t *testing.T) {
+	defer func(n int) { releaseReads = n }(releaseReads)
+	releaseReads = 64
+	s := open(t, t.TempDir())
+	defer s.Close()
+	const items = 4000
+	body := strings.Repeat("z", 4000)
+	for i := 0; i < items; i += 1000 {
+		if err := s.Update(func(tx *Tx) error {
+			for j := i; j < i+1000; j++ {
+				if _, err := tx.PutItem(fmt.Sprintf("golang/go#%d", j), "github", []byte(body)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release, err := s.Hold()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	most := 0
+	err = s.View(func(tx *Tx) error {
+		for i := range items {
+			id := fmt.Sprintf("golang/go#%d", i*7919%items) // all over the file
+			rec, ok, err := tx.Item(id)
+			if err != nil || !ok || string(rec.Raw) != body {
+				t.Fatalf("Item(%s) = %d bytes, %v, %v", id, len(rec.Raw), ok, err)
+			}
+			if i%250 == 249 {
+				most = max(most, mappedRSS(t, s.path))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 64 reads map at most 64 × (64 + 8) kB; the file is 16 MB.
+	t.Logf("store pages resident while reading: at most %d kB", most)
+	if most > 8000 {
+		t.Errorf("store pages resident while reading %d items of 4 kB all over the file: %d kB", items, most)
+	}
+}

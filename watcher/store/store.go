@@ -323,6 +323,9 @@ type Tx struct {
 	// written holds the items this transaction gave a new sequence
 	// number: touching one again would change nothing a reader can see.
 	written map[string]bool
+	// reads counts the reads since the mapped pages were last given
+	// back (see noteReads).
+	reads int
 }
 
 // A Record is one stored item. Raw is only valid during the transaction.
@@ -455,6 +458,7 @@ func (tx *Tx) Touch(id string) error {
 
 // Item returns the stored record of id.
 func (tx *Tx) Item(id string) (Record, bool, error) {
+	tx.noteReads(1)
 	v := tx.tx.Bucket(bucketItems).Get([]byte(id))
 	if v == nil {
 		return Record{}, false, nil
@@ -482,11 +486,8 @@ func (tx *Tx) Count() int {
 func (tx *Tx) Since(seq uint64, fn func(Record) error) error {
 	c := tx.tx.Bucket(bucketSeq).Cursor()
 	items := tx.tx.Bucket(bucketItems)
-	n := 0
 	for k, id := c.Seek(seqKey(seq + 1)); k != nil; k, id = c.Next() {
-		if n++; n%releaseEvery == 0 {
-			releaseMapped(tx.tx) // a long scan: see release.go
-		}
+		tx.noteReads(1) // a long scan, each item a lookup: see release.go
 		v := items.Get(id)
 		if v == nil {
 			return fmt.Errorf("store: sequence %d names item %s, which is missing", binary.BigEndian.Uint64(k), id)
@@ -554,7 +555,9 @@ func (tx *Tx) PutComment(itemID string, commentID int64, raw []byte) (Change, er
 func (tx *Tx) Comments(itemID string, fn func(commentID int64, raw []byte) error) error {
 	prefix := append([]byte(itemID), 0)
 	c := tx.tx.Bucket(bucketComments).Cursor()
+	tx.noteReads(1)
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		tx.noteReads(1)
 		if len(k) != len(prefix)+8 {
 			continue
 		}
