@@ -19,17 +19,11 @@ import (
 // Scorch reclaims this space by itself only as its background merges reach
 // the old segments; after a sync that updated many items, or a long series
 // of small batches, Compact does it at once.
-func (x *Index) Compact(ctx context.Context) (err error) {
-	defer guard(x.path, &err)
-	ix, err := x.acquire()
-	if err != nil {
-		return err
-	}
-	defer x.release()
-	s, err := scorchOf(ix)
-	if err != nil {
-		return fmt.Errorf("index: compact: %w", err)
-	}
+func (x *Index) Compact(ctx context.Context) error {
+	return x.withScorch("compact", func(s *scorch.Scorch) error { return x.compact(ctx, s) })
+}
+
+func (x *Index) compact(ctx context.Context, s *scorch.Scorch) error {
 	// A force merge takes the segments persisted when it starts; batches
 	// still being persisted join the next one.
 	for attempt := 0; ; attempt++ {
@@ -66,17 +60,11 @@ func (x *Index) Compact(ctx context.Context) (err error) {
 // 24 ms for a whole-process search). Unlike Compact it stops where the
 // policy does, with segments of graded sizes, which later merges keep
 // cheap.
-func (x *Index) Settle(ctx context.Context) (err error) {
-	defer guard(x.path, &err)
-	ix, err := x.acquire()
-	if err != nil {
-		return err
-	}
-	defer x.release()
-	s, err := scorchOf(ix)
-	if err != nil {
-		return fmt.Errorf("index: settle: %w", err)
-	}
+func (x *Index) Settle(ctx context.Context) error {
+	return x.withScorch("settle", func(s *scorch.Scorch) error { return settle(ctx, s) })
+}
+
+func settle(ctx context.Context, s *scorch.Scorch) error {
 	segments := func() uint64 {
 		st := s.StatsMap()
 		n, _ := st["num_root_filesegments"].(uint64)
@@ -102,6 +90,22 @@ func (x *Index) Settle(ctx context.Context) (err error) {
 // default policy keeps up to ten segments in each tier of sizes growing
 // tenfold from 2,000 documents: about 20 to 40 at a million.
 var settleAbove uint64 = 40
+
+// withScorch runs f, for the operation what, with the index's scorch,
+// opening the index if need be.
+func (x *Index) withScorch(what string, f func(*scorch.Scorch) error) (err error) {
+	defer guard(x.path, &err)
+	ix, err := x.acquire()
+	if err != nil {
+		return err
+	}
+	defer x.release()
+	s, err := scorchOf(ix)
+	if err != nil {
+		return fmt.Errorf("index: %s: %w", what, err)
+	}
+	return f(s)
+}
 
 func scorchOf(ix bleve.Index) (*scorch.Scorch, error) {
 	adv, err := ix.Advanced()

@@ -22,6 +22,25 @@ func zapFiles(t *testing.T, path string) int {
 	return len(m)
 }
 
+// reopened opens the index at path read-only, as a later command sees it,
+// and returns it with its number of segments.
+func reopened(t *testing.T, path string) (*Index, uint64) {
+	t.Helper()
+	x, err := Open(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	err = x.withScorch("count", func(s *scorch.Scorch) error {
+		n, _ = s.StatsMap()["num_root_filesegments"].(uint64)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, n
+}
+
 // Compact merges the segments that many small batches left, drops the
 // versions of documents that later batches replaced, and keeps every
 // current document searchable.
@@ -58,20 +77,9 @@ func TestCompact(t *testing.T) {
 	}
 	x.Close()
 	t.Logf("index: %d segments, %d bytes → %d segments, %d bytes", segments, before, zapFiles(t, path), DiskSize(path))
-	x, err = Open(path, true) // what a later command sees
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := x.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.release()
-	adv, err := ix.Advanced()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := adv.(*scorch.Scorch).StatsMap()["num_root_filesegments"]; n != uint64(1) {
+	x, n := reopened(t, path)
+	defer x.Close()
+	if n != 1 {
 		t.Errorf("%v segments after Compact, want 1", n)
 	}
 	if n, err := x.Count(); err != nil || n != 200 {
@@ -145,20 +153,9 @@ func TestSettle(t *testing.T) {
 	}
 	release()
 	x.Close()
-	x, err = Open(path, true) // what a later command sees
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := x.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.release()
-	s, err := scorchOf(ix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := s.StatsMap()["num_root_filesegments"].(uint64); n > 10 {
+	x, n := reopened(t, path)
+	defer x.Close()
+	if n > 10 {
 		t.Errorf("%d segments after Settle, want at most 10", n)
 	}
 	if n, err := x.Count(); err != nil || n != batches {
