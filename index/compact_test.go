@@ -22,6 +22,19 @@ func zapFiles(t *testing.T, path string) int {
 	return len(m)
 }
 
+// created opens a new, empty index in a temporary directory; it is closed
+// when the test ends.
+func created(t *testing.T) (*Index, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "index")
+	x, err := Open(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	return x, path
+}
+
 // reopened opens the index at path read-only, as a later command sees it,
 // and returns it with its number of segments.
 func reopened(t *testing.T, path string) (*Index, uint64) {
@@ -46,12 +59,7 @@ func reopened(t *testing.T, path string) (*Index, uint64) {
 // current document searchable.
 func TestCompact(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "index")
-	x, err := Open(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { x.Close() }()
+	x, path := created(t)
 	seq := uint64(0)
 	for round := range 2 {
 		for i := 0; i < 200; i += 10 {
@@ -117,12 +125,7 @@ func TestSettle(t *testing.T) {
 	testConfig = map[string]interface{}{"scorchMergePlanOptions": map[string]interface{}{"MaxSegmentSize": 1}}
 	defer func() { testConfig = nil }()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "index")
-	x, err := Open(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { x.Close() }()
+	x, path := created(t)
 	release, err := x.Hold() // open throughout, as indexing keeps it
 	if err != nil {
 		t.Fatal(err)

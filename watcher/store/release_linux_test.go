@@ -37,15 +37,12 @@ func mappedRSS(t *testing.T, path string) int {
 	return kb
 }
 
-// A scan leaves the store's pages resident; releasing them gives them back,
-// and the data reads the same after.
-func TestReleaseMapped(t *testing.T) {
-	s := open(t, t.TempDir())
-	defer s.Close()
-	body := strings.Repeat("y", 4000)
-	for i := 0; i < 4000; i += 1000 {
+// fill stores n items golang/go#0... with body, a thousand a transaction.
+func fill(t *testing.T, s *Store, n int, body string) {
+	t.Helper()
+	for i := 0; i < n; i += 1000 {
 		if err := s.Update(func(tx *Tx) error {
-			for j := i; j < i+1000; j++ {
+			for j := i; j < min(i+1000, n); j++ {
 				if _, err := tx.PutItem(fmt.Sprintf("golang/go#%d", j), "github", []byte(body)); err != nil {
 					return err
 				}
@@ -55,6 +52,15 @@ func TestReleaseMapped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// A scan leaves the store's pages resident; releasing them gives them back,
+// and the data reads the same after.
+func TestReleaseMapped(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	body := strings.Repeat("y", 4000)
+	fill(t, s, 4000, body)
 	// A writer's store opens its file for each use: keep it open to look
 	// at its mapping.
 	release, err := s.Hold()
@@ -101,18 +107,7 @@ func TestReleaseWhileReading(t *testing.T) {
 	defer s.Close()
 	const items = 4000
 	body := strings.Repeat("z", 4000)
-	for i := 0; i < items; i += 1000 {
-		if err := s.Update(func(tx *Tx) error {
-			for j := i; j < i+1000; j++ {
-				if _, err := tx.PutItem(fmt.Sprintf("golang/go#%d", j), "github", []byte(body)); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fill(t, s, items, body)
 	release, err := s.Hold()
 	if err != nil {
 		t.Fatal(err)
