@@ -11,8 +11,10 @@ import (
 )
 
 // compactTxBytes bounds each transaction of a compaction, so that copying
-// a store of any size holds a bounded amount in memory.
-const compactTxBytes = 32 << 20
+// a store of any size holds a bounded amount in memory: bbolt keeps a
+// transaction's new pages, with its nodes and keys, on the Go heap until
+// the commit.
+const compactTxBytes = 8 << 20
 
 // Compact rewrites the store file without the free pages it has gathered,
 // and returns its size before and after. bbolt never gives pages back to
@@ -127,8 +129,10 @@ func releaseWhileOpen(db *bolt.DB) (stop func()) {
 	}
 }
 
-// compactRelease is how often Compact gives back the pages it has read.
-const compactRelease = 100 * time.Millisecond
+// compactRelease is how often Compact gives back the pages it has read:
+// it reads hundreds of MB a second, and more of them than it copies when
+// the store holds many free pages.
+const compactRelease = 20 * time.Millisecond
 
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) {
