@@ -44,8 +44,9 @@ package pageout
 import (
 	"errors"
 	"path/filepath"
-	"sync"
 	"time"
+
+	"github.com/reciprocal-access/reciprocal/internal/periodic"
 )
 
 // Stats says what one pass of Dir advised.
@@ -76,34 +77,13 @@ func Every(dir string, interval time.Duration, limit int64) (stop func()) {
 		return func() {}
 	}
 	dir = canonical(dir)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if n, err := residentFiles(); err == nil && n <= limit {
-					continue
-				}
-				if _, err := pageOut(dir); errors.Is(err, ErrUnsupported) {
-					return
-				}
-			}
+	return periodic.Every(interval, func() bool {
+		if n, err := residentFiles(); err == nil && n <= limit {
+			return true
 		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			close(done)
-			wg.Wait()
-		})
-	}
+		_, err := pageOut(dir)
+		return !errors.Is(err, ErrUnsupported)
+	})
 }
 
 // canonical returns dir as the kernel names files in /proc/self/maps:

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/reciprocal-access/reciprocal/internal/periodic"
 )
 
 // compactTxBytes bounds each transaction of a compaction, so that copying
@@ -105,28 +107,13 @@ func (s *Store) Compact() (before, after int64, err error) {
 // releaseMapped is: each release runs inside a read transaction of db,
 // which keeps the map from moving, and nothing writes to db meanwhile.
 func releaseWhileOpen(db *bolt.DB) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(compactRelease)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				db.View(func(tx *bolt.Tx) error {
-					releaseMapped(tx)
-					return nil
-				})
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-	}
+	return periodic.Every(compactRelease, func() bool {
+		db.View(func(tx *bolt.Tx) error {
+			releaseMapped(tx)
+			return nil
+		})
+		return true
+	})
 }
 
 // compactRelease is how often Compact gives back the pages it has read:
