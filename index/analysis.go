@@ -54,8 +54,10 @@ const AnalyzerName = "reciprocal-go"
 // in a way that needs the index rebuilt; an index recording another version
 // (or none: version 1 was Bleve's English analyzer) is stale. Version 9
 // dropped the composite "_all" field (see textFields in query.go); version
-// 11 the doc values of the text fields and the number (see newMapping).
-const AnalysisVersion = 11
+// 11 the doc values of the text fields and the number; version 12 the
+// terms of the number and the creation date, and the empty "_all" field
+// Bleve still added to every document (see newMapping).
+const AnalysisVersion = 12
 
 const tokenizerName = "reciprocal-go"
 

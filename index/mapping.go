@@ -173,10 +173,14 @@ func newMapping() mapping.IndexMapping {
 		f.DocValues = true // sorting by date
 		return f
 	}
+	// The number is read from its stored value and never searched:
+	// indexed, a number is 16 terms of each document (prefix-coded
+	// for range queries), unique to it at the finest precision.
 	num := bleve.NewNumericFieldMapping()
+	num.Index = false
 	num.Store = true
 	num.IncludeInAll = false
-	num.DocValues = false // read from its stored value, never sorted by
+	num.DocValues = false
 
 	url := bleve.NewTextFieldMapping()
 	url.Index = false
@@ -184,6 +188,10 @@ func newMapping() mapping.IndexMapping {
 	url.IncludeInAll = false
 
 	dm := bleve.NewDocumentStaticMapping()
+	// No composite "_all" field: a disabled mapping at its name keeps
+	// Bleve from adding one to every document, empty (every field is
+	// excluded from it) but still processed with each segment.
+	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	dm.AddFieldMappingsAt(FieldTitle, text(true))
 	dm.AddFieldMappingsAt(FieldBody, text(true))
 	dm.AddFieldMappingsAt(FieldComments, text(true))
@@ -199,7 +207,8 @@ func newMapping() mapping.IndexMapping {
 	dm.AddFieldMappingsAt(FieldMentions, kw(true))
 	dm.AddFieldMappingsAt(FieldAliases, kw(true))
 	dm.AddFieldMappingsAt(FieldAuthor, kw(true))
-	dm.AddFieldMappingsAt(FieldCreated, date())
+	// Created is not indexed: nothing searches, sorts or shows it from
+	// the index (see num).
 	dm.AddFieldMappingsAt(FieldUpdated, date())
 	dm.AddFieldMappingsAt(FieldURL, url)
 	dm.AddFieldMappingsAt(FieldRoutine, kw(true))
