@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/reciprocal-access/reciprocal/index"
 	"github.com/reciprocal-access/reciprocal/watcher"
 )
 
@@ -92,4 +95,52 @@ func TestInterruptedReindexKeepsTheOldIndex(t *testing.T) {
 	if n, err := d.Reindex(ctx); err != nil || n != 2500 {
 		t.Fatalf("Reindex = %d, %v; want 2500", n, err)
 	}
+}
+
+// A first indexing of many items builds the index whole, as one segment;
+// interrupted, it leaves the index empty, and the next run builds it whole
+// again. Later runs add to the index batch by batch.
+func TestFirstIndexingBuildsWhole(t *testing.T) {
+	defer watcher.SetBuildAbove(1000)()
+	d := generated(t, 2500)
+	if _, err := d.IndexPending(&cancelAfter{ctx, 3}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("IndexPending interrupted: %v, want context.Canceled", err)
+	}
+	if lag, n := lagAndCount(t, d); lag != 2500 || n != 0 {
+		t.Fatalf("after the interruption: lag %d, %d indexed; want 2500 and 0", lag, n)
+	}
+	if _, err := os.Stat(d.IndexPath() + ".new"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the half-built index is still there: %v", err)
+	}
+	if n, err := d.IndexPending(ctx); err != nil || n != 2500 {
+		t.Fatalf("IndexPending = %d, %v; want 2500", n, err)
+	}
+	if lag, n := lagAndCount(t, d); lag != 0 || n != 2500 {
+		t.Fatalf("after the build: lag %d, %d indexed; want 0 and 2500", lag, n)
+	}
+	if segs := zapFiles(t, d); segs != 1 {
+		t.Errorf("the built index has %d segments, want 1", segs)
+	}
+	c := `{"url":"https://api.github.com/repos/golang/go/issues/comments/9","html_url":"https://github.com/golang/go/issues/7#issuecomment-9","issue_url":"https://api.github.com/repos/golang/go/issues/7","id":9,"user":{"login":"x"},"created_at":"2024-03-03T10:00:00Z","updated_at":"2024-03-03T10:00:00Z","body":"Reproduced with a zanzibar client."}`
+	if _, err := importBytes(t, d, "c.jsonl", []byte(c), watcher.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.IndexPending(ctx); err != nil || n != 1 {
+		t.Fatalf("after one comment: indexed %d, %v; want 1", n, err)
+	}
+	if got := search(t, d, index.Request{Query: "zanzibar"}); !slices.Equal(got, []string{"golang/go#7"}) {
+		t.Errorf("new comment not searchable: %v", got)
+	}
+	if segs := zapFiles(t, d); segs != 2 {
+		t.Errorf("%d segments after a batch, want 2", segs)
+	}
+}
+
+func zapFiles(t *testing.T, d *watcher.Data) int {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(d.IndexPath(), "store", "*.zap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(m)
 }
