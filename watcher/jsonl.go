@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 
+	"github.com/reciprocal-access/reciprocal/internal/gcpace"
 	"github.com/reciprocal-access/reciprocal/internal/jsonl"
 	"github.com/reciprocal-access/reciprocal/watcher/gerrit"
 	"github.com/reciprocal-access/reciprocal/watcher/github"
@@ -94,6 +96,14 @@ type kind struct {
 	desc  *source.Descriptor
 }
 
+// parsed is what parseLine returned for a line (skip: a line the first
+// pass found bad).
+type parsed struct {
+	line
+	err  error
+	skip bool
+}
+
 // noShape marks a bad line in Import's list of line shapes. A file has
 // far fewer shapes than this.
 const noShape = 255
@@ -142,6 +152,7 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	defer gcpace.Relax()() // decoding JSON makes much short-lived garbage
 	res := &ImportResult{Counts: make(map[string]*Counts)}
 	reg := d.Norm.sources()
 	env := d.Norm.env()
@@ -153,7 +164,10 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 		kinds  []kind
 		shapes []byte // of line n at n-1; noShape for a bad line
 	)
-	err = jsonl.Each(rs, func(n int, raw []byte) error {
+	err = jsonl.Map(rs, runtime.GOMAXPROCS(0), func(_ int, raw []byte) parsed {
+		l, err := parseLine(reg, raw, opts.Shape, env, nil)
+		return parsed{line: l, err: err}
+	}, func(n int, _ []byte, p parsed) error {
 		if n%1000 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -162,9 +176,8 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 		for len(shapes) < n-1 {
 			shapes = append(shapes, noShape) // lines jsonl.Each skips (blank)
 		}
-		l, err := parseLine(reg, raw, opts.Shape, env, nil)
-		if err != nil {
-			lerr := &LineError{File: name, Line: n, Err: err}
+		if p.err != nil {
+			lerr := &LineError{File: name, Line: n, Err: p.err}
 			if !opts.SkipBad {
 				return lerr
 			}
@@ -172,10 +185,10 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 			shapes = append(shapes, noShape)
 			return nil
 		}
-		i := slices.Index(kinds, l.kind)
+		i := slices.Index(kinds, p.kind)
 		if i < 0 {
 			i = len(kinds)
-			kinds = append(kinds, l.kind)
+			kinds = append(kinds, p.kind)
 		}
 		shapes = append(shapes, byte(i))
 		return nil
@@ -205,8 +218,14 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 		pending, size = pending[:0], 0
 		return err
 	}
-	err = jsonl.Each(rs, func(n int, raw []byte) error {
+	err = jsonl.Map(rs, runtime.GOMAXPROCS(0), func(n int, raw []byte) parsed {
 		if n > len(shapes) || shapes[n-1] == noShape {
+			return parsed{skip: true}
+		}
+		l, err := parseLine(reg, raw, opts.Shape, env, &kinds[shapes[n-1]])
+		return parsed{line: l, err: err}
+	}, func(n int, raw []byte, p parsed) error {
+		if p.skip {
 			return nil
 		}
 		if n%1000 == 0 {
@@ -214,11 +233,11 @@ func (d *Data) Import(ctx context.Context, name string, r io.Reader, opts Import
 				return err
 			}
 		}
-		l, err := parseLine(reg, raw, opts.Shape, env, &kinds[shapes[n-1]])
-		if err != nil {
+		if p.err != nil {
 			// The file changed between the passes.
-			return &LineError{File: name, Line: n, Err: err}
+			return &LineError{File: name, Line: n, Err: p.err}
 		}
+		l := p.line
 		l.raw = append([]byte(nil), raw...)
 		pending = append(pending, l)
 		size += len(raw)

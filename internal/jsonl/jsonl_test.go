@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -79,5 +80,95 @@ func TestEachReadErrors(t *testing.T) {
 	_, err = collect(t, append([]byte("{}\n"), long...))
 	if !errors.As(err, &re) || re.Line != 2 || !strings.Contains(err.Error(), "longer than 64 MiB") {
 		t.Fatalf("long line: %v", err)
+	}
+}
+
+// Map hands use every line, in order, with what parse made of it in
+// another goroutine, across chunks of lines and lines longer than a chunk.
+func TestMap(t *testing.T) {
+	var src strings.Builder
+	var want []string
+	for i := 1; i <= 5000; i++ {
+		switch {
+		case i%97 == 0:
+			src.WriteString("  \n") // blank: skipped, but counted
+			continue
+		case i%1000 == 0:
+			long := strings.Repeat("x", chunkBytes+10)
+			fmt.Fprintf(&src, "%q\n", long)
+			want = append(want, fmt.Sprintf("%d:%d", i, len(long)+2))
+			continue
+		}
+		fmt.Fprintf(&src, "{\"n\":%d}\n", i)
+		want = append(want, fmt.Sprintf("%d:%d", i, len(fmt.Sprintf("{\"n\":%d}", i))))
+	}
+	for _, workers := range []int{1, 2, 8} {
+		var got []string
+		err := Map(strings.NewReader(src.String()), workers, func(line int, raw []byte) string {
+			return fmt.Sprintf("%d:%d", line, len(raw))
+		}, func(line int, raw []byte, v string) error {
+			if v != fmt.Sprintf("%d:%d", line, len(raw)) {
+				t.Fatalf("line %d got %q from parse", line, v)
+			}
+			got = append(got, v)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d workers: %d lines, want %d; first difference at %d", workers, len(got), len(want), firstDiff(got, want))
+		}
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// Map stops at the first error use returns, however far ahead the reader
+// and the workers are, and returns it.
+func TestMapStopsAtUsesError(t *testing.T) {
+	boom := errors.New("boom")
+	src := strings.Repeat("{}\n", 100000)
+	last := 0
+	err := Map(strings.NewReader(src), 2, func(line int, raw []byte) int { return line }, func(line int, raw []byte, v int) error {
+		last = v
+		if line == 1234 {
+			return boom
+		}
+		return nil
+	})
+	if err != boom || last != 1234 {
+		t.Fatalf("err %v after line %d", err, last)
+	}
+}
+
+// A file that cannot be read to its end fails with a *ReadError, after use
+// has had every line before the failure.
+func TestMapReadError(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	for i := 1; i <= 3000; i++ {
+		fmt.Fprintf(zw, "{\"n\":%d}\n", i)
+	}
+	zw.Close()
+	cut := gz.Bytes()[:gz.Len()*3/4]
+	n := 0
+	err := Map(bytes.NewReader(cut), 2, func(line int, raw []byte) int { return line }, func(line int, raw []byte, v int) error {
+		if line != n+1 {
+			t.Fatalf("line %d after %d", line, n)
+		}
+		n = line
+		return nil
+	})
+	var re *ReadError
+	if !errors.As(err, &re) || re.Line != n+1 || n == 0 {
+		t.Fatalf("err %v after %d lines", err, n)
 	}
 }
