@@ -5,12 +5,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2"
@@ -269,9 +271,11 @@ func (x *Builder) assemble(ctx context.Context) (err error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		start, n := time.Now(), len(x.segs)
 		if err := x.mergeLevel(); err != nil {
 			return err
 		}
+		slog.Debug("merged index segments", "from", n, "to", len(x.segs), "took", time.Since(start).Round(time.Millisecond))
 	}
 	if err := os.RemoveAll(filepath.Join(x.path, buildDir+".shell")); err != nil {
 		return err
