@@ -81,7 +81,7 @@ func (d *Data) buildWhole() (bool, error) {
 	}
 	var more bool
 	err = d.Store.View(func(tx *store.Tx) error {
-		_, more = tx.CountSince(0, buildAbove)
+		_, more = tx.CountSince(0, buildAbove-1) // more: at least buildAbove
 		return nil
 	})
 	return more, err
