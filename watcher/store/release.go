@@ -21,7 +21,11 @@ import (
 // their last comments were stored, each read by its ID with its comments,
 // and a 2 MB batch of them held 150 MB of the store's pages at 100k items
 // when releases came only once a second. Releasing every 512 reads bounds
-// what the reads between two releases map at about 32 MB.
+// what the reads between two releases map at about 32 MB. The reads are
+// counted across transactions: an offline index build reads 250 items a
+// transaction, and counted per transaction, its reads of a first sync's
+// store held 400 MB of its pages between two of the once-a-second
+// releases.
 const releaseInterval = time.Second
 
 var releaseReads = 512 // a variable for tests
@@ -41,11 +45,16 @@ func maybeRelease(tx *bolt.Tx) {
 	releaseMapped(tx)
 }
 
+// reads counts the reads of this process's transactions since the mapped
+// pages were last given back.
+var reads atomic.Int64
+
 // noteReads counts n reads of tx (see releaseReads) and gives the mapped
-// pages back every releaseReads of them.
+// pages back every releaseReads of them, in whatever transaction reaches
+// the count.
 func (tx *Tx) noteReads(n int) {
-	if tx.reads += n; tx.reads >= releaseReads {
-		tx.reads = 0
+	if reads.Add(int64(n)) >= int64(releaseReads) {
+		reads.Store(0)
 		releaseMapped(tx.tx)
 	}
 }

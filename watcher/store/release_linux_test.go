@@ -96,6 +96,43 @@ func TestReleaseMapped(t *testing.T) {
 	}
 }
 
+// Reads in many short transactions count together: an offline index build
+// reads a first sync's store 250 items a transaction, all over the file.
+func TestReleaseAcrossTransactions(t *testing.T) {
+	defer func(n int) { releaseReads = n }(releaseReads)
+	releaseReads = 64
+	s := open(t, t.TempDir())
+	defer s.Close()
+	const items = 4000
+	body := strings.Repeat("z", 4000)
+	fill(t, s, items, body)
+	release, err := s.Hold()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	most := 0
+	for i := 0; i < items; i += 40 { // 40 reads a transaction, under releaseReads
+		err = s.View(func(tx *Tx) error {
+			for j := i; j < i+40; j++ {
+				id := fmt.Sprintf("golang/go#%d", j*7919%items)
+				if rec, ok, err := tx.Item(id); err != nil || !ok || string(rec.Raw) != body {
+					t.Fatalf("Item(%s) = %d bytes, %v, %v", id, len(rec.Raw), ok, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		most = max(most, mappedRSS(t, s.path))
+	}
+	t.Logf("store pages resident while reading: at most %d kB", most)
+	if most > 8000 {
+		t.Errorf("store pages resident while reading %d items of 4 kB in transactions of 40: %d kB", items, most)
+	}
+}
+
 // Reading items all over the file in one transaction, as indexing a first
 // sync does, gives the pages back every releaseReads reads: the kernel
 // maps the pages around each one read, and without the releases they

@@ -323,9 +323,6 @@ type Tx struct {
 	// written holds the items this transaction gave a new sequence
 	// number: touching one again would change nothing a reader can see.
 	written map[string]bool
-	// reads counts the reads since the mapped pages were last given
-	// back (see noteReads).
-	reads int
 }
 
 // A Record is one stored item. Raw is only valid during the transaction.
