@@ -170,11 +170,12 @@ func (d *Data) Close() error {
 
 // Index batches hold at most indexBatch.items items, or items whose indexed
 // text (title, body and comments) adds up to indexBatch.text bytes,
-// whichever comes first. Bleve analyzes every document of a batch before it builds
-// the batch's segment, and holds the analysis (each token's positions in
-// its field, for phrases and highlighting) until then: at its peak a batch
-// takes about 40 bytes of Go heap per byte of text. The bound is on text
-// alone, since the raw JSON is not analyzed and not kept in the batch.
+// whichever comes first. Bleve analyzes every document of a batch before
+// it builds the batch's segment, and holds the analysis (each token's
+// positions in its field, for phrases and highlighting) until then: at its
+// peak a batch takes about 40 bytes of Go heap per byte of text. The bound
+// is on text alone, since the raw JSON is not analyzed and not kept in the
+// batch.
 // Most batches are bounded by count: 1,000 items of Go's mix hold about
 // 1.4 MB of text, 1,000 Gerrit changes about 0.4 MB. A first sync stores
 // the issues one after the other, each with about ten comments: 1,000 of
@@ -183,10 +184,10 @@ func (d *Data) Close() error {
 // cmd/reciprocal). At 2 MB they take about 100 MB.
 //
 // An index.Builder's batches are smaller: it builds two at once, and each
-// becomes a segment of its own that is merged only once more, so that
-// small batches cost little more time than large ones and take much less
-// memory (the import of 100,000 items took the same time with batches of
-// 250 items as with 1,000, and 145 MB instead of 280).
+// becomes a segment of its own that is merged twice more whatever its
+// size, so that small batches cost no more time than large ones and take
+// much less memory (the import of 100,000 items took the same time with
+// batches of 250 items as with 1,000, and 145 MB instead of 280).
 var (
 	indexBatch = batchBound{items: 1000, text: 2 << 20}
 	buildBatch = batchBound{items: 250, text: 512 << 10}
