@@ -277,9 +277,6 @@ func (x *Builder) assemble(ctx context.Context) (err error) {
 		}
 		slog.Debug("merged index segments", "from", n, "to", len(x.segs), "took", time.Since(start).Round(time.Millisecond))
 	}
-	if err := os.RemoveAll(filepath.Join(x.path, buildDir+".shell")); err != nil {
-		return err
-	}
 	if len(x.segs) == 0 {
 		// Nothing was added: an empty index, as Create makes it.
 		if err := os.RemoveAll(x.path); err != nil {
