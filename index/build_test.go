@@ -40,9 +40,9 @@ func buildItems(n int) []*Item {
 	return items
 }
 
-// built writes items with a Builder, flushing every batch items, and
-// records seq.
-func built(t *testing.T, items []*Item, batch int, seq uint64) string {
+// adding starts a Builder in a temporary directory and adds items,
+// flushing every batch items and after the last.
+func adding(t *testing.T, items []*Item, batch int) (*Builder, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "index")
 	b, err := Build(path)
@@ -53,12 +53,20 @@ func built(t *testing.T, items []*Item, batch int, seq uint64) string {
 		if err := b.Add(it); err != nil {
 			t.Fatal(err)
 		}
-		if (i+1)%batch == 0 {
+		if (i+1)%batch == 0 || i == len(items)-1 {
 			if err := b.Flush(); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
+	return b, path
+}
+
+// built writes items with a Builder, flushing every batch items, and
+// records seq.
+func built(t *testing.T, items []*Item, batch int, seq uint64) string {
+	t.Helper()
+	b, path := adding(t, items, batch)
 	if err := b.Finish(context.Background(), seq); err != nil {
 		t.Fatal(err)
 	}
@@ -182,22 +190,7 @@ func TestBuildNothing(t *testing.T) {
 // where the index would have been.
 func TestBuildLeavesNothing(t *testing.T) {
 	items := buildItems(50)
-	start := func(t *testing.T) (*Builder, string) {
-		path := filepath.Join(t.TempDir(), "index")
-		b, err := Build(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range items {
-			if err := b.Add(it); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := b.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		return b, path
-	}
+	start := func(t *testing.T) (*Builder, string) { return adding(t, items, len(items)) }
 	gone := func(t *testing.T, path string) {
 		t.Helper()
 		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
