@@ -67,20 +67,19 @@ func (d *Data) build(ctx context.Context, path string) (int, error) {
 	return n, ib.Finish(ctx, last)
 }
 
-// buildWhole reports whether the index is empty and at least buildAbove
-// stored items wait for it: a first import or sync of much history, which
-// an offline build (index.Builder) indexes in less time than batches
-// applied to the open index.
-func (d *Data) buildWhole() (bool, error) {
-	seq, err := d.Index.Seq()
-	if err != nil || seq != 0 {
-		return false, err
+// buildWhole reports whether the index, at store position seq, is empty
+// and at least buildAbove stored items wait for it: a first import or sync
+// of much history, which an offline build (index.Builder) indexes in less
+// time than batches applied to the open index.
+func (d *Data) buildWhole(seq uint64) (bool, error) {
+	if seq != 0 {
+		return false, nil
 	}
 	if n, err := d.Index.Count(); err != nil || n != 0 {
 		return false, err
 	}
 	var more bool
-	err = d.Store.View(func(tx *store.Tx) error {
+	err := d.Store.View(func(tx *store.Tx) error {
 		_, more = tx.CountSince(0, buildAbove-1) // more: at least buildAbove
 		return nil
 	})

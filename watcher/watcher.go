@@ -207,7 +207,11 @@ type batchBound struct{ items, text int }
 // sync of much history) is built whole instead, as Reindex builds it: in
 // less than half the time, but an interrupted build starts over.
 func (d *Data) IndexPending(ctx context.Context) (int, error) {
-	whole, err := d.buildWhole()
+	from, err := d.Index.Seq()
+	if err != nil {
+		return 0, fmt.Errorf("index: %w", err)
+	}
+	whole, err := d.buildWhole(from)
 	if err != nil {
 		return 0, fmt.Errorf("index: %w", err)
 	}
@@ -218,20 +222,17 @@ func (d *Data) IndexPending(ctx context.Context) (int, error) {
 		}
 		return n, nil
 	}
-	n, err := d.indexInto(ctx, d.Index)
+	n, err := d.indexInto(ctx, d.Index, from)
 	if err != nil {
 		return n, fmt.Errorf("index: %w", err)
 	}
 	return n, nil
 }
 
-// indexInto brings ix up to date with the store, one batch at a time (see
-// indexBatches), and has it catch up with its merges after a long run.
-func (d *Data) indexInto(ctx context.Context, ix *index.Index) (int, error) {
-	from, err := ix.Seq()
-	if err != nil {
-		return 0, err
-	}
+// indexInto brings ix, at store position from, up to date with the store,
+// one batch at a time (see indexBatches), and has it catch up with its
+// merges after a long run.
+func (d *Data) indexInto(ctx context.Context, ix *index.Index, from uint64) (int, error) {
 	n, _, err := d.indexBatches(ctx, from, ix.NewBatch(), indexBatch, ix.Hold)
 	if err != nil {
 		return n, err
